@@ -1,0 +1,288 @@
+//! The playback event contract (events/playback-event.schema.json) as typed Rust.
+//!
+//! Parsing borrows from the input wherever JSON allows it (`Cow`), so the hot
+//! loop of a consumer does not allocate per field.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{InvalidEvent, Reason};
+
+/// Version of the contract this code implements; events may omit it.
+pub const SCHEMA_VERSION: u32 = 1;
+/// One event larger than this is refused (a record packs several, ~5 KB in all).
+pub const MAX_EVENT_BYTES: usize = 8 * 1024;
+/// Kinesis' own record limit; a larger payload can only be a producer bug.
+pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
+/// Clock skew tolerated on `event_time` before an event counts as "from the future".
+pub const DEFAULT_MAX_FUTURE_SKEW_MS: i64 = 5 * 60 * 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventType {
+    SessionStart,
+    Heartbeat,
+    RebufferStart,
+    RebufferEnd,
+    BitrateChange,
+    Pause,
+    Resume,
+    Seek,
+    Error,
+    Skip,
+    Save,
+    SessionEnd,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 12] = [
+        EventType::SessionStart,
+        EventType::Heartbeat,
+        EventType::RebufferStart,
+        EventType::RebufferEnd,
+        EventType::BitrateChange,
+        EventType::Pause,
+        EventType::Resume,
+        EventType::Seek,
+        EventType::Error,
+        EventType::Skip,
+        EventType::Save,
+        EventType::SessionEnd,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::SessionStart => "session_start",
+            EventType::Heartbeat => "heartbeat",
+            EventType::RebufferStart => "rebuffer_start",
+            EventType::RebufferEnd => "rebuffer_end",
+            EventType::BitrateChange => "bitrate_change",
+            EventType::Pause => "pause",
+            EventType::Resume => "resume",
+            EventType::Seek => "seek",
+            EventType::Error => "error",
+            EventType::Skip => "skip",
+            EventType::Save => "save",
+            EventType::SessionEnd => "session_end",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EventType> {
+        EventType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// Events producers also send to the SRE queue.
+    pub fn is_playback_quality(self) -> bool {
+        matches!(
+            self,
+            EventType::Error
+                | EventType::RebufferStart
+                | EventType::RebufferEnd
+                | EventType::BitrateChange
+        )
+    }
+}
+
+/// A validated event. Durations are non-negative, `event_time_ms` is UTC epoch millis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlaybackEvent<'a> {
+    pub event_id: Cow<'a, str>,
+    pub event_type: EventType,
+    pub event_time_ms: i64,
+    pub viewer_id: Cow<'a, str>,
+    pub session_id: Cow<'a, str>,
+    pub title_id: Cow<'a, str>,
+    pub region: Cow<'a, str>,
+    pub watched_ms: Option<i64>,
+    pub stalled_ms: Option<i64>,
+    pub bitrate_kbps: Option<i64>,
+    pub position_ms: Option<i64>,
+    pub device_platform: Option<Cow<'a, str>>,
+    pub app_version: Option<Cow<'a, str>>,
+    pub error_code: Option<Cow<'a, str>>,
+}
+
+pub type OwnedEvent = PlaybackEvent<'static>;
+
+/// Wire shape: every field optional so that a missing one becomes a typed reason
+/// rather than an opaque serde message.
+#[derive(Deserialize)]
+struct WireEvent<'a> {
+    #[serde(default)]
+    schema_version: Option<u32>,
+    #[serde(borrow, default)]
+    event_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    event_type: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    event_time: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    viewer_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    session_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    title_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    region: Option<Cow<'a, str>>,
+    #[serde(default)]
+    watched_ms: Option<i64>,
+    #[serde(default)]
+    stalled_ms: Option<i64>,
+    #[serde(default)]
+    bitrate_kbps: Option<i64>,
+    #[serde(default)]
+    position_ms: Option<i64>,
+    #[serde(borrow, default)]
+    device_platform: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    app_version: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    error_code: Option<Cow<'a, str>>,
+}
+
+fn required<'a>(v: Option<Cow<'a, str>>, field: &'static str) -> Result<Cow<'a, str>, Reason> {
+    match v {
+        Some(s) if !s.trim().is_empty() => Ok(s),
+        _ => Err(Reason::MissingField(field)),
+    }
+}
+
+fn non_negative(v: Option<i64>, field: &'static str) -> Result<Option<i64>, Reason> {
+    match v {
+        Some(n) if n < 0 => Err(Reason::NegativeDuration(field)),
+        other => Ok(other),
+    }
+}
+
+/// Parses and validates one JSON event. `now_ms` bounds how far in the future
+/// `event_time` may be (`max_future_skew_ms`).
+pub fn parse_event<'a>(
+    json: &'a str,
+    now_ms: i64,
+    max_future_skew_ms: i64,
+) -> Result<PlaybackEvent<'a>, InvalidEvent> {
+    let wire: WireEvent<'a> = serde_json::from_str(json).map_err(|e| {
+        let reason = if e.is_data() {
+            Reason::BadType(e.to_string())
+        } else {
+            Reason::MalformedJson(e.to_string())
+        };
+        InvalidEvent::new(reason, None)
+    })?;
+    let event_id = wire.event_id.clone().filter(|s| !s.trim().is_empty());
+    validate(wire, now_ms, max_future_skew_ms)
+        .map_err(|reason| InvalidEvent::new(reason, event_id.map(Cow::into_owned)))
+}
+
+fn validate<'a>(w: WireEvent<'a>, now_ms: i64, skew_ms: i64) -> Result<PlaybackEvent<'a>, Reason> {
+    if let Some(v) = w.schema_version {
+        if v > SCHEMA_VERSION {
+            return Err(Reason::UnsupportedSchemaVersion(v));
+        }
+    }
+    let event_id = required(w.event_id, "event_id")?;
+    let type_str = required(w.event_type, "event_type")?;
+    let event_type =
+        EventType::parse(&type_str).ok_or_else(|| Reason::UnknownEventType(type_str.into_owned()))?;
+    let time_str = required(w.event_time, "event_time")?;
+    let event_time_ms = parse_rfc3339_ms(&time_str)?;
+    if event_time_ms > now_ms + skew_ms {
+        return Err(Reason::EventTimeInFuture {
+            event_time_ms,
+            now_ms,
+        });
+    }
+    Ok(PlaybackEvent {
+        event_id,
+        event_type,
+        event_time_ms,
+        viewer_id: required(w.viewer_id, "viewer_id")?,
+        session_id: required(w.session_id, "session_id")?,
+        title_id: required(w.title_id, "title_id")?,
+        region: required(w.region, "region")?,
+        watched_ms: non_negative(w.watched_ms, "watched_ms")?,
+        stalled_ms: non_negative(w.stalled_ms, "stalled_ms")?,
+        bitrate_kbps: non_negative(w.bitrate_kbps, "bitrate_kbps")?,
+        position_ms: non_negative(w.position_ms, "position_ms")?,
+        device_platform: w.device_platform,
+        app_version: w.app_version,
+        error_code: w.error_code,
+    })
+}
+
+pub fn parse_rfc3339_ms(s: &str) -> Result<i64, Reason> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.timestamp_millis())
+        .map_err(|e| Reason::BadTimestamp(format!("{s:?}: {e}")))
+}
+
+/// Formats epoch millis as RFC 3339 UTC with millisecond precision.
+pub fn format_rfc3339_ms(ms: i64) -> String {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
+impl PlaybackEvent<'_> {
+    pub fn into_owned(self) -> OwnedEvent {
+        fn own(c: Cow<'_, str>) -> Cow<'static, str> {
+            Cow::Owned(c.into_owned())
+        }
+        PlaybackEvent {
+            event_id: own(self.event_id),
+            event_type: self.event_type,
+            event_time_ms: self.event_time_ms,
+            viewer_id: own(self.viewer_id),
+            session_id: own(self.session_id),
+            title_id: own(self.title_id),
+            region: own(self.region),
+            watched_ms: self.watched_ms,
+            stalled_ms: self.stalled_ms,
+            bitrate_kbps: self.bitrate_kbps,
+            position_ms: self.position_ms,
+            device_platform: self.device_platform.map(own),
+            app_version: self.app_version.map(own),
+            error_code: self.error_code.map(own),
+        }
+    }
+
+    /// The contract's JSON form (what producers send and Firehose lands).
+    pub fn to_json(&self) -> String {
+        let mut v = serde_json::json!({
+            "schema_version": SCHEMA_VERSION,
+            "event_id": self.event_id,
+            "event_type": self.event_type.as_str(),
+            "event_time": format_rfc3339_ms(self.event_time_ms),
+            "viewer_id": self.viewer_id,
+            "session_id": self.session_id,
+            "title_id": self.title_id,
+            "region": self.region,
+        });
+        let m = v.as_object_mut().expect("object literal");
+        let nums = [
+            ("watched_ms", self.watched_ms),
+            ("stalled_ms", self.stalled_ms),
+            ("bitrate_kbps", self.bitrate_kbps),
+            ("position_ms", self.position_ms),
+        ];
+        for (k, n) in nums {
+            if let Some(n) = n {
+                m.insert(k.into(), n.into());
+            }
+        }
+        let strs = [
+            ("device_platform", &self.device_platform),
+            ("app_version", &self.app_version),
+            ("error_code", &self.error_code),
+        ];
+        for (k, s) in strs {
+            if let Some(s) = s {
+                m.insert(k.into(), s.as_ref().into());
+            }
+        }
+        v.to_string()
+    }
+}

@@ -1,0 +1,190 @@
+//! Per-viewer session features for the recommender. The same `apply` serves
+//! the stream consumer and the lake backfill, so training and serving agree.
+//!
+//! Replay safety: every viewer remembers the stream position of the last event
+//! it absorbed; an event at or before it is ignored, so a replayed batch (or a
+//! retried half of a bisected one) changes nothing.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::{EventType, PlaybackEvent};
+use crate::position::StreamPosition;
+
+pub const RECENT_TITLES: usize = 10;
+/// Features expire this long after the viewer's last event (DynamoDB TTL).
+pub const DEFAULT_TTL_SECS: i64 = 90 * 24 * 3600;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewerFeatures {
+    pub viewer_id: String,
+    /// Most recent first, distinct, at most [`RECENT_TITLES`].
+    pub recent_titles: Vec<String>,
+    pub current_title: Option<String>,
+    pub current_session: Option<String>,
+    pub session_skips: u64,
+    pub session_saves: u64,
+    pub session_watched_ms: u64,
+    pub session_stalled_ms: u64,
+    pub lifetime_watched_ms: u64,
+    pub lifetime_stalled_ms: u64,
+    pub last_event_time_ms: i64,
+    pub device_platform: Option<String>,
+    pub events_applied: u64,
+    /// [`StreamPosition::sortable`] of the last absorbed event.
+    pub last_position: Option<String>,
+}
+
+impl ViewerFeatures {
+    pub fn new(viewer_id: &str) -> Self {
+        ViewerFeatures {
+            viewer_id: viewer_id.to_string(),
+            ..Default::default()
+        }
+    }
+
+    fn position(&self) -> Option<StreamPosition> {
+        self.last_position
+            .as_deref()
+            .and_then(StreamPosition::from_sortable)
+    }
+
+    /// Absorbs one event; returns false (and changes nothing) if already seen.
+    pub fn apply(&mut self, e: &PlaybackEvent<'_>, pos: &StreamPosition) -> bool {
+        if self.position().is_some_and(|last| *pos <= last) {
+            return false;
+        }
+        self.last_position = Some(pos.sortable());
+        self.events_applied += 1;
+        let watched = e.watched_ms.unwrap_or(0) as u64;
+        let stalled = e.stalled_ms.unwrap_or(0) as u64;
+        self.lifetime_watched_ms += watched;
+        self.lifetime_stalled_ms += stalled;
+
+        let same_session = self.current_session.as_deref() == Some(e.session_id.as_ref());
+        // A late event of an older session counts for lifetime totals only.
+        let stale = !same_session && e.event_time_ms < self.last_event_time_ms;
+        if stale {
+            return true;
+        }
+        if !same_session {
+            self.current_session = Some(e.session_id.to_string());
+            self.session_skips = 0;
+            self.session_saves = 0;
+            self.session_watched_ms = 0;
+            self.session_stalled_ms = 0;
+        }
+        self.session_watched_ms += watched;
+        self.session_stalled_ms += stalled;
+        match e.event_type {
+            EventType::Skip => self.session_skips += 1,
+            EventType::Save => self.session_saves += 1,
+            _ => {}
+        }
+        if self.current_title.as_deref() != Some(e.title_id.as_ref()) {
+            self.current_title = Some(e.title_id.to_string());
+            self.recent_titles.retain(|t| t != e.title_id.as_ref());
+            self.recent_titles.insert(0, e.title_id.to_string());
+            self.recent_titles.truncate(RECENT_TITLES);
+        }
+        if let Some(d) = &e.device_platform {
+            self.device_platform = Some(d.to_string());
+        }
+        self.last_event_time_ms = self.last_event_time_ms.max(e.event_time_ms);
+        true
+    }
+
+    /// Epoch seconds at which DynamoDB may expire this item.
+    pub fn expires_at(&self, ttl_secs: i64) -> i64 {
+        self.last_event_time_ms / 1000 + ttl_secs
+    }
+}
+
+/// Folds events (in stream order) into per-viewer features, starting from the
+/// stored state. Returns only the viewers that changed, with the previous
+/// position each was loaded at (the optimistic-concurrency token).
+pub fn fold_features<'e, I>(
+    stored: &BTreeMap<String, ViewerFeatures>,
+    events: I,
+) -> BTreeMap<String, (ViewerFeatures, Option<String>)>
+where
+    I: IntoIterator<Item = (&'e PlaybackEvent<'e>, &'e StreamPosition)>,
+{
+    let mut changed: BTreeMap<String, (ViewerFeatures, Option<String>)> = BTreeMap::new();
+    let mut touched = std::collections::BTreeSet::new();
+    for (e, pos) in events {
+        let entry = match changed.get_mut(e.viewer_id.as_ref()) {
+            Some(v) => v,
+            None => {
+                let base = stored
+                    .get(e.viewer_id.as_ref())
+                    .cloned()
+                    .unwrap_or_else(|| ViewerFeatures::new(&e.viewer_id));
+                let token = base.last_position.clone();
+                changed.entry(e.viewer_id.to_string()).or_insert((base, token))
+            }
+        };
+        if entry.0.apply(e, pos) {
+            touched.insert(e.viewer_id.to_string());
+        }
+    }
+    changed.retain(|k, _| touched.contains(k));
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{decode_record, Clock};
+
+    fn event(kind: &str, session: &str, title: &str, t: &str, watched: i64) -> PlaybackEvent<'static> {
+        let json = format!(
+            r#"{{"event_id":"e-{kind}-{t}","event_type":"{kind}","event_time":"{t}","viewer_id":"v1","session_id":"{session}","title_id":"{title}","region":"eu","watched_ms":{watched},"device_platform":"tv"}}"#
+        );
+        let d = decode_record(json.as_bytes(), Clock::at(1_795_478_399_999));
+        d.into_iter().next().unwrap().result.unwrap().into_owned()
+    }
+
+    fn pos(seq: u32) -> StreamPosition {
+        StreamPosition::new(&seq.to_string(), 0).unwrap()
+    }
+
+    #[test]
+    fn session_and_lifetime_counters() {
+        let mut f = ViewerFeatures::new("v1");
+        f.apply(&event("session_start", "s1", "t1", "2026-11-23T10:00:00Z", 0), &pos(1));
+        f.apply(&event("heartbeat", "s1", "t1", "2026-11-23T10:00:10Z", 10_000), &pos(2));
+        f.apply(&event("skip", "s1", "t2", "2026-11-23T10:00:11Z", 0), &pos(3));
+        f.apply(&event("save", "s1", "t2", "2026-11-23T10:00:12Z", 0), &pos(4));
+        assert_eq!(f.recent_titles, vec!["t2", "t1"]);
+        assert_eq!((f.session_skips, f.session_saves, f.session_watched_ms), (1, 1, 10_000));
+        f.apply(&event("heartbeat", "s2", "t1", "2026-11-23T11:00:00Z", 5_000), &pos(5));
+        assert_eq!((f.session_skips, f.session_watched_ms, f.lifetime_watched_ms), (0, 5_000, 15_000));
+        assert_eq!(f.recent_titles, vec!["t1", "t2"]);
+        assert_eq!(f.device_platform.as_deref(), Some("tv"));
+    }
+
+    #[test]
+    fn replay_changes_nothing() {
+        let evs = [
+            (event("heartbeat", "s1", "t1", "2026-11-23T10:00:10Z", 1_000), pos(7)),
+            (event("heartbeat", "s1", "t1", "2026-11-23T10:00:20Z", 2_000), pos(8)),
+        ];
+        let once = fold_features(&BTreeMap::new(), evs.iter().map(|(e, p)| (e, p)));
+        let stored: BTreeMap<_, _> = once.iter().map(|(k, (f, _))| (k.clone(), f.clone())).collect();
+        let again = fold_features(&stored, evs.iter().map(|(e, p)| (e, p)));
+        assert!(again.is_empty(), "a replayed batch must not produce writes");
+        assert_eq!(stored["v1"].lifetime_watched_ms, 3_000);
+    }
+
+    #[test]
+    fn late_event_of_old_session_does_not_reset_current_session() {
+        let mut f = ViewerFeatures::new("v1");
+        f.apply(&event("heartbeat", "s2", "t1", "2026-11-23T11:00:00Z", 5_000), &pos(1));
+        f.apply(&event("heartbeat", "s1", "t9", "2026-11-23T09:00:00Z", 7_000), &pos(2));
+        assert_eq!(f.current_session.as_deref(), Some("s2"));
+        assert_eq!((f.session_watched_ms, f.lifetime_watched_ms), (5_000, 12_000));
+        assert_eq!(f.recent_titles, vec!["t1"]);
+    }
+}

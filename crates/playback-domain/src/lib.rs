@@ -1,0 +1,20 @@
+//! Playback telemetry domain: the event contract, validation, and the logic of
+//! every path (QoE windows, session features, SRE signals, lake partitions).
+//! No AWS here: side effects go through the traits in [`ports`].
+
+pub mod base64;
+pub mod error;
+pub mod event;
+pub mod features;
+pub mod memory;
+pub mod metrics;
+pub mod ports;
+pub mod position;
+pub mod qoe;
+pub mod record;
+pub mod sre;
+
+pub use error::{InvalidEvent, Reason};
+pub use event::{EventType, OwnedEvent, PlaybackEvent};
+pub use position::StreamPosition;
+pub use record::{decode_record, Clock, Decoded};

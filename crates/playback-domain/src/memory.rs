@@ -1,0 +1,164 @@
+//! In-memory twins of every port, for unit tests, benchmarks and the backfill.
+//! Each can be told to fail, to prove handlers lose nothing on AWS errors.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use crate::features::ViewerFeatures;
+use crate::ports::*;
+use crate::qoe::{Alert, PartialWindow, Window, WindowTotals};
+use crate::sre::{Incident, SreCounts, SreKey};
+
+fn unavailable(operation: &'static str) -> PortError {
+    PortError::Unavailable {
+        operation,
+        message: "injected failure".into(),
+    }
+}
+
+/// Fails the calls whose keys are listed, and counts every write call.
+#[derive(Default)]
+pub struct Faults {
+    pub failing_keys: Mutex<BTreeSet<String>>,
+    pub writes: AtomicUsize,
+}
+
+impl Faults {
+    pub fn fail_key(&self, key: &str) {
+        self.failing_keys.lock().unwrap().insert(key.to_string());
+    }
+    pub fn heal(&self) {
+        self.failing_keys.lock().unwrap().clear();
+    }
+    fn check(&self, key: &str, op: &'static str) -> PortResult<()> {
+        if self.failing_keys.lock().unwrap().contains(key) {
+            return Err(unavailable(op));
+        }
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+    pub fn write_count(&self) -> usize {
+        self.writes.load(Ordering::Relaxed)
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryFeatureStore {
+    pub items: Mutex<BTreeMap<String, ViewerFeatures>>,
+    pub faults: Faults,
+}
+
+impl FeatureStore for MemoryFeatureStore {
+    async fn load(&self, ids: &[String]) -> PortResult<BTreeMap<String, ViewerFeatures>> {
+        let items = self.items.lock().unwrap();
+        Ok(ids
+            .iter()
+            .filter_map(|id| items.get(id).map(|f| (id.clone(), f.clone())))
+            .collect())
+    }
+
+    async fn save(&self, f: &ViewerFeatures, expected: Option<&str>) -> PortResult<SaveOutcome> {
+        self.faults.check(&f.viewer_id, "features.save")?;
+        let mut items = self.items.lock().unwrap();
+        let current = items.get(&f.viewer_id).and_then(|c| c.last_position.as_deref());
+        if current != expected {
+            return Ok(SaveOutcome::Conflict);
+        }
+        items.insert(f.viewer_id.clone(), f.clone());
+        Ok(SaveOutcome::Saved)
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryWindowStore {
+    /// (title, region, window start) -> (totals, shards flushed)
+    pub windows: Mutex<BTreeMap<(String, String, i64), (WindowTotals, BTreeSet<String>)>>,
+    pub faults: Faults,
+}
+
+impl WindowStore for MemoryWindowStore {
+    async fn flush_partial(
+        &self,
+        title_id: &str,
+        region: &str,
+        window: Window,
+        shard_id: &str,
+        p: &PartialWindow,
+    ) -> PortResult<WindowTotals> {
+        self.faults.check(&format!("{title_id}#{region}"), "windows.flush")?;
+        let mut w = self.windows.lock().unwrap();
+        let key = (title_id.to_string(), region.to_string(), window.start_ms);
+        let (totals, shards) = w.entry(key).or_default();
+        if shards.insert(shard_id.to_string()) {
+            totals.watched_ms += p.watched_ms;
+            totals.stalled_ms += p.stalled_ms;
+            totals.events += p.events;
+            totals.sessions += p.sessions.len() as u64;
+            totals.viewers += p.viewers.len() as u64;
+            totals.shards_flushed += 1;
+        }
+        Ok(totals.clone())
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryAlertSink {
+    pub alerts: Mutex<BTreeMap<String, Alert>>,
+    pub faults: Faults,
+}
+
+impl AlertSink for MemoryAlertSink {
+    async fn raise(&self, alert: &Alert) -> PortResult<bool> {
+        self.faults.check(&alert.id(), "alerts.raise")?;
+        let mut a = self.alerts.lock().unwrap();
+        if a.contains_key(&alert.id()) {
+            return Ok(false);
+        }
+        a.insert(alert.id(), alert.clone());
+        Ok(true)
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryDeadLetters {
+    pub letters: Mutex<Vec<DeadLetter>>,
+    pub faults: Faults,
+}
+
+impl DeadLetters for MemoryDeadLetters {
+    async fn send(&self, letters: &[DeadLetter]) -> PortResult<()> {
+        for l in letters {
+            self.faults.check(&l.source, "dlq.send")?;
+        }
+        self.letters.lock().unwrap().extend_from_slice(letters);
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+pub struct MemorySreStore {
+    pub buckets: Mutex<BTreeMap<SreKey, SreCounts>>,
+    pub incidents: Mutex<BTreeMap<(SreKey, String), Incident>>,
+    pub faults: Faults,
+}
+
+impl SreStore for MemorySreStore {
+    async fn add(&self, key: &SreKey, counts: SreCounts) -> PortResult<SreCounts> {
+        self.faults.check(&key.dimensions(), "sre.add")?;
+        let mut b = self.buckets.lock().unwrap();
+        let t = b.entry(key.clone()).or_default();
+        t.add(counts);
+        Ok(*t)
+    }
+
+    async fn open_incident(&self, i: &Incident) -> PortResult<bool> {
+        let mut m = self.incidents.lock().unwrap();
+        let k = (i.key.clone(), format!("{:?}", i.kind));
+        if m.contains_key(&k) {
+            return Ok(false);
+        }
+        m.insert(k, i.clone());
+        Ok(true)
+    }
+}
