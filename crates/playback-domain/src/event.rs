@@ -184,8 +184,8 @@ fn validate<'a>(w: WireEvent<'a>, now_ms: i64, skew_ms: i64) -> Result<PlaybackE
     }
     let event_id = required(w.event_id, "event_id")?;
     let type_str = required(w.event_type, "event_type")?;
-    let event_type =
-        EventType::parse(&type_str).ok_or_else(|| Reason::UnknownEventType(type_str.into_owned()))?;
+    let event_type = EventType::parse(&type_str)
+        .ok_or_else(|| Reason::UnknownEventType(type_str.into_owned()))?;
     let time_str = required(w.event_time, "event_time")?;
     let event_time_ms = parse_rfc3339_ms(&time_str)?;
     if event_time_ms > now_ms + skew_ms {

@@ -122,7 +122,9 @@ where
                     .cloned()
                     .unwrap_or_else(|| ViewerFeatures::new(&e.viewer_id));
                 let token = base.last_position.clone();
-                changed.entry(e.viewer_id.to_string()).or_insert((base, token))
+                changed
+                    .entry(e.viewer_id.to_string())
+                    .or_insert((base, token))
             }
         };
         if entry.0.apply(e, pos) {
@@ -138,7 +140,13 @@ mod tests {
     use super::*;
     use crate::record::{decode_record, Clock};
 
-    fn event(kind: &str, session: &str, title: &str, t: &str, watched: i64) -> PlaybackEvent<'static> {
+    fn event(
+        kind: &str,
+        session: &str,
+        title: &str,
+        t: &str,
+        watched: i64,
+    ) -> PlaybackEvent<'static> {
         let json = format!(
             r#"{{"event_id":"e-{kind}-{t}","event_type":"{kind}","event_time":"{t}","viewer_id":"v1","session_id":"{session}","title_id":"{title}","region":"eu","watched_ms":{watched},"device_platform":"tv"}}"#
         );
@@ -153,14 +161,35 @@ mod tests {
     #[test]
     fn session_and_lifetime_counters() {
         let mut f = ViewerFeatures::new("v1");
-        f.apply(&event("session_start", "s1", "t1", "2026-11-23T10:00:00Z", 0), &pos(1));
-        f.apply(&event("heartbeat", "s1", "t1", "2026-11-23T10:00:10Z", 10_000), &pos(2));
-        f.apply(&event("skip", "s1", "t2", "2026-11-23T10:00:11Z", 0), &pos(3));
-        f.apply(&event("save", "s1", "t2", "2026-11-23T10:00:12Z", 0), &pos(4));
+        f.apply(
+            &event("session_start", "s1", "t1", "2026-11-23T10:00:00Z", 0),
+            &pos(1),
+        );
+        f.apply(
+            &event("heartbeat", "s1", "t1", "2026-11-23T10:00:10Z", 10_000),
+            &pos(2),
+        );
+        f.apply(
+            &event("skip", "s1", "t2", "2026-11-23T10:00:11Z", 0),
+            &pos(3),
+        );
+        f.apply(
+            &event("save", "s1", "t2", "2026-11-23T10:00:12Z", 0),
+            &pos(4),
+        );
         assert_eq!(f.recent_titles, vec!["t2", "t1"]);
-        assert_eq!((f.session_skips, f.session_saves, f.session_watched_ms), (1, 1, 10_000));
-        f.apply(&event("heartbeat", "s2", "t1", "2026-11-23T11:00:00Z", 5_000), &pos(5));
-        assert_eq!((f.session_skips, f.session_watched_ms, f.lifetime_watched_ms), (0, 5_000, 15_000));
+        assert_eq!(
+            (f.session_skips, f.session_saves, f.session_watched_ms),
+            (1, 1, 10_000)
+        );
+        f.apply(
+            &event("heartbeat", "s2", "t1", "2026-11-23T11:00:00Z", 5_000),
+            &pos(5),
+        );
+        assert_eq!(
+            (f.session_skips, f.session_watched_ms, f.lifetime_watched_ms),
+            (0, 5_000, 15_000)
+        );
         assert_eq!(f.recent_titles, vec!["t1", "t2"]);
         assert_eq!(f.device_platform.as_deref(), Some("tv"));
     }
@@ -168,11 +197,20 @@ mod tests {
     #[test]
     fn replay_changes_nothing() {
         let evs = [
-            (event("heartbeat", "s1", "t1", "2026-11-23T10:00:10Z", 1_000), pos(7)),
-            (event("heartbeat", "s1", "t1", "2026-11-23T10:00:20Z", 2_000), pos(8)),
+            (
+                event("heartbeat", "s1", "t1", "2026-11-23T10:00:10Z", 1_000),
+                pos(7),
+            ),
+            (
+                event("heartbeat", "s1", "t1", "2026-11-23T10:00:20Z", 2_000),
+                pos(8),
+            ),
         ];
         let once = fold_features(&BTreeMap::new(), evs.iter().map(|(e, p)| (e, p)));
-        let stored: BTreeMap<_, _> = once.iter().map(|(k, (f, _))| (k.clone(), f.clone())).collect();
+        let stored: BTreeMap<_, _> = once
+            .iter()
+            .map(|(k, (f, _))| (k.clone(), f.clone()))
+            .collect();
         let again = fold_features(&stored, evs.iter().map(|(e, p)| (e, p)));
         assert!(again.is_empty(), "a replayed batch must not produce writes");
         assert_eq!(stored["v1"].lifetime_watched_ms, 3_000);
@@ -181,10 +219,19 @@ mod tests {
     #[test]
     fn late_event_of_old_session_does_not_reset_current_session() {
         let mut f = ViewerFeatures::new("v1");
-        f.apply(&event("heartbeat", "s2", "t1", "2026-11-23T11:00:00Z", 5_000), &pos(1));
-        f.apply(&event("heartbeat", "s1", "t9", "2026-11-23T09:00:00Z", 7_000), &pos(2));
+        f.apply(
+            &event("heartbeat", "s2", "t1", "2026-11-23T11:00:00Z", 5_000),
+            &pos(1),
+        );
+        f.apply(
+            &event("heartbeat", "s1", "t9", "2026-11-23T09:00:00Z", 7_000),
+            &pos(2),
+        );
         assert_eq!(f.current_session.as_deref(), Some("s2"));
-        assert_eq!((f.session_watched_ms, f.lifetime_watched_ms), (5_000, 12_000));
+        assert_eq!(
+            (f.session_watched_ms, f.lifetime_watched_ms),
+            (5_000, 12_000)
+        );
         assert_eq!(f.recent_titles, vec!["t1"]);
     }
 }

@@ -61,7 +61,9 @@ impl FeatureStore for MemoryFeatureStore {
     async fn save(&self, f: &ViewerFeatures, expected: Option<&str>) -> PortResult<SaveOutcome> {
         self.faults.check(&f.viewer_id, "features.save")?;
         let mut items = self.items.lock().unwrap();
-        let current = items.get(&f.viewer_id).and_then(|c| c.last_position.as_deref());
+        let current = items
+            .get(&f.viewer_id)
+            .and_then(|c| c.last_position.as_deref());
         if current != expected {
             return Ok(SaveOutcome::Conflict);
         }
@@ -86,7 +88,8 @@ impl WindowStore for MemoryWindowStore {
         shard_id: &str,
         p: &PartialWindow,
     ) -> PortResult<WindowTotals> {
-        self.faults.check(&format!("{title_id}#{region}"), "windows.flush")?;
+        self.faults
+            .check(&format!("{title_id}#{region}"), "windows.flush")?;
         let mut w = self.windows.lock().unwrap();
         let key = (title_id.to_string(), region.to_string(), window.start_ms);
         let (totals, shards) = w.entry(key).or_default();

@@ -16,7 +16,10 @@ use crate::sre::{Incident, SreCounts, SreKey};
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PortError {
     #[error("{operation} failed: {message}")]
-    Unavailable { operation: &'static str, message: String },
+    Unavailable {
+        operation: &'static str,
+        message: String,
+    },
     #[error("stored item is corrupt: {0}")]
     Corrupt(String),
 }
@@ -81,8 +84,11 @@ pub trait DeadLetters: Send + Sync {
 
 pub trait SreStore: Send + Sync {
     /// Atomically adds counts to a minute bucket; returns the new totals.
-    fn add(&self, key: &SreKey, counts: SreCounts)
-        -> impl Future<Output = PortResult<SreCounts>> + Send;
+    fn add(
+        &self,
+        key: &SreKey,
+        counts: SreCounts,
+    ) -> impl Future<Output = PortResult<SreCounts>> + Send;
     /// Opens the incident once per key and kind; true if new.
     fn open_incident(&self, incident: &Incident) -> impl Future<Output = PortResult<bool>> + Send;
 }

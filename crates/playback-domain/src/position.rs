@@ -88,6 +88,9 @@ mod tests {
     fn rejects_non_decimal() {
         assert!(StreamPosition::new("12a", 0).is_none());
         assert!(StreamPosition::new("", 0).is_none());
-        assert_eq!(StreamPosition::new("007", 1).unwrap().sequence_number(), "7");
+        assert_eq!(
+            StreamPosition::new("007", 1).unwrap().sequence_number(),
+            "7"
+        );
     }
 }

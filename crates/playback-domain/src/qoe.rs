@@ -34,7 +34,8 @@ impl PartialWindow {
         self.watched_ms += e.watched_ms.unwrap_or(0) as u64;
         self.stalled_ms += e.stalled_ms.unwrap_or(0) as u64;
         self.events += 1;
-        self.sessions.insert(stable_hash(&[&e.viewer_id, &e.session_id]));
+        self.sessions
+            .insert(stable_hash(&[&e.viewer_id, &e.session_id]));
         self.viewers.insert(stable_hash(&[&e.viewer_id]));
     }
 

@@ -19,13 +19,20 @@ impl SreKey {
         SreKey {
             minute_ms: e.event_time_ms - e.event_time_ms.rem_euclid(60_000),
             region: e.region.to_string(),
-            device_platform: e.device_platform.as_deref().unwrap_or("unknown").to_string(),
+            device_platform: e
+                .device_platform
+                .as_deref()
+                .unwrap_or("unknown")
+                .to_string(),
             app_version: e.app_version.as_deref().unwrap_or("unknown").to_string(),
         }
     }
 
     pub fn dimensions(&self) -> String {
-        format!("{}#{}#{}", self.region, self.device_platform, self.app_version)
+        format!(
+            "{}#{}#{}",
+            self.region, self.device_platform, self.app_version
+        )
     }
 }
 
@@ -70,7 +77,11 @@ impl SreRule {
     pub fn breaches(&self, totals: &SreCounts) -> Vec<(IncidentKind, u64, u64)> {
         let mut out = Vec::new();
         if totals.errors >= self.errors_per_minute {
-            out.push((IncidentKind::PlaybackFailures, totals.errors, self.errors_per_minute));
+            out.push((
+                IncidentKind::PlaybackFailures,
+                totals.errors,
+                self.errors_per_minute,
+            ));
         }
         if totals.rebuffer_starts >= self.rebuffer_starts_per_minute {
             let t = self.rebuffer_starts_per_minute;
@@ -104,6 +115,9 @@ mod tests {
             rebuffer_starts: 9,
             events: 14,
         };
-        assert_eq!(rule.breaches(&c), vec![(IncidentKind::PlaybackFailures, 5, 5)]);
+        assert_eq!(
+            rule.breaches(&c),
+            vec![(IncidentKind::PlaybackFailures, 5, 5)]
+        );
     }
 }

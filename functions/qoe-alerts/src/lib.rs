@@ -1,0 +1,147 @@
+//! qoe-alerts: rebuffering ratio per title x region in Lambda tumbling windows.
+//!
+//! Each invocation folds its records into the shard's window state (carried by
+//! Lambda between invocations); the final invocation of a window flushes one
+//! partial per title x region to the window store, reads back the combined
+//! totals and raises at most one alert per title x region x window.
+
+use aws_lambda_events::event::kinesis::KinesisTimeWindowEvent;
+use playback_aws::emf;
+use playback_aws::kinesis_batch::{decode_batch, WindowResponse};
+use playback_aws::AwsError;
+use playback_domain::ports::{AlertSink, DeadLetters, PortError, WindowStore};
+use playback_domain::qoe::{Alert, AlertRule, ShardWindow, Window, STATE_KEY};
+use playback_domain::Clock;
+
+pub const CONSUMER: &str = "qoe-alerts";
+
+#[derive(Debug, thiserror::Error)]
+pub enum QoeError {
+    #[error(transparent)]
+    Port(#[from] PortError),
+    #[error(transparent)]
+    State(#[from] AwsError),
+}
+
+pub struct QoeAlerts<W, A, D> {
+    pub windows: W,
+    pub alerts: A,
+    pub dead_letters: D,
+    pub rule: AlertRule,
+}
+
+/// What a final invocation did, for logs, metrics and tests.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct FlushReport {
+    pub groups_flushed: usize,
+    pub alerts_raised: Vec<Alert>,
+}
+
+impl<W: WindowStore, A: AlertSink, D: DeadLetters> QoeAlerts<W, A, D> {
+    pub async fn handle(
+        &self,
+        event: &KinesisTimeWindowEvent,
+        clock: Clock,
+    ) -> Result<(WindowResponse, FlushReport), QoeError> {
+        let props = &event.time_window_properties;
+        let mut window = match props.state.get(STATE_KEY) {
+            Some(s) => ShardWindow::from_state(s).map_err(|e| AwsError::BadState(e.to_string()))?,
+            None => ShardWindow::default(),
+        };
+        let batch = decode_batch(&event.kinesis_event.records, CONSUMER, clock);
+        for e in &batch.events {
+            window.add(&e.event);
+        }
+        if !batch.dead.is_empty() {
+            // Failing here retries the whole invocation with the previous
+            // state, so nothing is counted twice.
+            self.dead_letters.send(&batch.dead).await?;
+            emf::emit(
+                &[("Consumer", CONSUMER)],
+                &[("PoisonPills", batch.dead.len() as f64, "Count")],
+            );
+        }
+        let mut response = WindowResponse::default();
+        if !props.is_final_invoke_for_window {
+            response
+                .state
+                .insert(STATE_KEY.to_string(), window.to_state());
+            return Ok((response, FlushReport::default()));
+        }
+        let bounds = Window {
+            start_ms: props.window.start.timestamp_millis(),
+            end_ms: props.window.end.timestamp_millis(),
+        };
+        let shard = props.shard_id.as_deref().unwrap_or("unknown-shard");
+        let report = self.flush(&window, bounds, shard, clock).await?;
+        Ok((response, report))
+    }
+
+    /// One write per title x region for this shard; a retried flush adds nothing twice.
+    async fn flush(
+        &self,
+        window: &ShardWindow,
+        bounds: Window,
+        shard: &str,
+        clock: Clock,
+    ) -> Result<FlushReport, QoeError> {
+        let mut report = FlushReport::default();
+        let mut by_region: std::collections::BTreeMap<&str, (u64, u64, u64)> = Default::default();
+        for (title, region, partial) in window.entries() {
+            let totals = self
+                .windows
+                .flush_partial(title, region, bounds, shard, partial)
+                .await?;
+            report.groups_flushed += 1;
+            let r = by_region.entry(region).or_default();
+            r.0 += partial.watched_ms;
+            r.1 += partial.stalled_ms;
+            r.2 += partial.viewers.len() as u64;
+            if let Some(ratio) = self.rule.breach(&totals) {
+                let alert = Alert {
+                    title_id: title.to_string(),
+                    region: region.to_string(),
+                    window: bounds,
+                    ratio,
+                    baseline_ratio: self.rule.baseline_ratio,
+                    threshold: self.rule.threshold(),
+                    totals,
+                    raised_at_ms: clock.now_ms,
+                };
+                if self.alerts.raise(&alert).await? {
+                    tracing::warn!(
+                        title,
+                        region,
+                        ratio,
+                        window_start = bounds.start_ms,
+                        "rebuffering alert raised"
+                    );
+                    report.alerts_raised.push(alert);
+                }
+            }
+        }
+        for (region, (watched, stalled, viewers)) in by_region {
+            let ratio =
+                playback_domain::metrics::rebuffering_ratio(watched, stalled).unwrap_or(0.0);
+            emf::emit(
+                &[("Region", region)],
+                &[
+                    ("WatchedMs", watched as f64, "Milliseconds"),
+                    ("StalledMs", stalled as f64, "Milliseconds"),
+                    ("RebufferingRatio", ratio, "None"),
+                    ("ConcurrentViewers", viewers as f64, "Count"),
+                ],
+            );
+        }
+        if !report.alerts_raised.is_empty() {
+            emf::emit(
+                &[],
+                &[("AlertsRaised", report.alerts_raised.len() as f64, "Count")],
+            );
+        }
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,42 @@
+use aws_lambda_events::event::kinesis::KinesisTimeWindowEvent;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use playback_aws::alerts::DynamoSnsAlertSink;
+use playback_aws::config::{optional, parsed, required};
+use playback_aws::sqs_dead_letters::SqsDeadLetters;
+use playback_aws::windows_store::DynamoWindowStore;
+use playback_domain::qoe::AlertRule;
+use playback_domain::Clock;
+use qoe_alerts::QoeAlerts;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let rule = AlertRule {
+        baseline_ratio: parsed("QOE_BASELINE_RATIO", 0.01)?,
+        margin: parsed("QOE_ALERT_MARGIN", 0.04)?,
+        min_sessions: parsed("QOE_MIN_SESSIONS", 5)?,
+        min_sample_ms: parsed("QOE_MIN_SAMPLE_MS", 60_000)?,
+    };
+    let (windows, alerts, dlq) = (
+        required("WINDOWS_TABLE")?,
+        required("ALERTS_TABLE")?,
+        required("POISON_DLQ_URL")?,
+    );
+    let aws = playback_aws::load_aws_config().await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&aws);
+    let sns = optional("ALERTS_TOPIC_ARN").map(|t| (aws_sdk_sns::Client::new(&aws), t));
+    let handler = QoeAlerts {
+        windows: DynamoWindowStore::new(dynamo.clone(), windows),
+        alerts: DynamoSnsAlertSink::new(dynamo, alerts, sns),
+        dead_letters: SqsDeadLetters::new(aws_sdk_sqs::Client::new(&aws), dlq),
+        rule,
+    };
+    let handler = &handler;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<KinesisTimeWindowEvent>| async move {
+            let (response, _) = handler.handle(&event.payload, Clock::now()).await?;
+            Ok::<_, Error>(response)
+        },
+    ))
+    .await
+}
