@@ -31,6 +31,8 @@ pub fn to_item(f: &ViewerFeatures, ttl_secs: i64) -> Item {
     item.insert("viewer_id".into(), s(&f.viewer_id));
     let titles = f.recent_titles.iter().map(s).collect();
     item.insert("recent_titles".into(), AttributeValue::L(titles));
+    let ids = f.recent_event_ids.iter().map(s).collect();
+    item.insert("recent_event_ids".into(), AttributeValue::L(ids));
     let opt = [
         ("current_title", &f.current_title),
         ("current_session", &f.current_session),
@@ -62,14 +64,16 @@ pub fn to_item(f: &ViewerFeatures, ttl_secs: i64) -> Item {
 pub fn from_item(item: &Item) -> Result<ViewerFeatures, PortError> {
     let viewer_id = get_s(item, "viewer_id")
         .ok_or_else(|| PortError::Corrupt("features item without viewer_id".into()))?;
-    let recent_titles = item
-        .get("recent_titles")
-        .and_then(|v| v.as_l().ok())
-        .map(|l| l.iter().filter_map(|t| t.as_s().ok().cloned()).collect())
-        .unwrap_or_default();
+    let strings = |k: &str| -> Vec<String> {
+        item.get(k)
+            .and_then(|v| v.as_l().ok())
+            .map(|l| l.iter().filter_map(|t| t.as_s().ok().cloned()).collect())
+            .unwrap_or_default()
+    };
     Ok(ViewerFeatures {
         viewer_id,
-        recent_titles,
+        recent_titles: strings("recent_titles"),
+        recent_event_ids: strings("recent_event_ids"),
         current_title: get_s(item, "current_title"),
         current_session: get_s(item, "current_session"),
         session_skips: get_u64(item, "session_skips"),

@@ -13,6 +13,9 @@ use crate::event::{EventType, PlaybackEvent};
 use crate::position::StreamPosition;
 
 pub const RECENT_TITLES: usize = 10;
+/// Event ids remembered per viewer to drop producer retries (which arrive as
+/// new records, at new positions, usually seconds apart).
+pub const RECENT_EVENT_IDS: usize = 32;
 /// Features expire this long after the viewer's last event (DynamoDB TTL).
 pub const DEFAULT_TTL_SECS: i64 = 90 * 24 * 3600;
 
@@ -34,6 +37,8 @@ pub struct ViewerFeatures {
     pub events_applied: u64,
     /// [`StreamPosition::sortable`] of the last absorbed event.
     pub last_position: Option<String>,
+    /// Newest last, at most [`RECENT_EVENT_IDS`].
+    pub recent_event_ids: Vec<String>,
 }
 
 impl ViewerFeatures {
@@ -50,12 +55,25 @@ impl ViewerFeatures {
             .and_then(StreamPosition::from_sortable)
     }
 
-    /// Absorbs one event; returns false (and changes nothing) if already seen.
+    /// Absorbs one event; returns false if its position was already absorbed
+    /// (replay). A producer retry (same event_id at a new position) only
+    /// advances the position.
     pub fn apply(&mut self, e: &PlaybackEvent<'_>, pos: &StreamPosition) -> bool {
         if self.position().is_some_and(|last| *pos <= last) {
             return false;
         }
         self.last_position = Some(pos.sortable());
+        if self
+            .recent_event_ids
+            .iter()
+            .any(|id| id == e.event_id.as_ref())
+        {
+            return true;
+        }
+        if self.recent_event_ids.len() == RECENT_EVENT_IDS {
+            self.recent_event_ids.remove(0);
+        }
+        self.recent_event_ids.push(e.event_id.to_string());
         self.events_applied += 1;
         let watched = e.watched_ms.unwrap_or(0) as u64;
         let stalled = e.stalled_ms.unwrap_or(0) as u64;
@@ -214,6 +232,15 @@ mod tests {
         let again = fold_features(&stored, evs.iter().map(|(e, p)| (e, p)));
         assert!(again.is_empty(), "a replayed batch must not produce writes");
         assert_eq!(stored["v1"].lifetime_watched_ms, 3_000);
+    }
+
+    #[test]
+    fn producer_retry_is_counted_once() {
+        let mut f = ViewerFeatures::new("v1");
+        let e = event("heartbeat", "s1", "t1", "2026-11-23T10:00:10Z", 1_000);
+        assert!(f.apply(&e, &pos(1)));
+        assert!(f.apply(&e, &pos(2)), "new position is absorbed");
+        assert_eq!((f.lifetime_watched_ms, f.events_applied), (1_000, 1));
     }
 
     #[test]

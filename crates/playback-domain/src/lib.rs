@@ -6,6 +6,7 @@ pub mod base64;
 pub mod error;
 pub mod event;
 pub mod features;
+pub mod lake;
 pub mod memory;
 pub mod metrics;
 pub mod ports;

@@ -72,10 +72,12 @@ impl FeatureStore for MemoryFeatureStore {
     }
 }
 
+/// (title, region, window start) -> (totals, shards flushed)
+pub type WindowMap = BTreeMap<(String, String, i64), (WindowTotals, BTreeSet<String>)>;
+
 #[derive(Default)]
 pub struct MemoryWindowStore {
-    /// (title, region, window start) -> (totals, shards flushed)
-    pub windows: Mutex<BTreeMap<(String, String, i64), (WindowTotals, BTreeSet<String>)>>,
+    pub windows: Mutex<WindowMap>,
     pub faults: Faults,
 }
 

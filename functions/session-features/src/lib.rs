@@ -1,0 +1,151 @@
+//! session-features: per-viewer features in DynamoDB for the recommender.
+//!
+//! A batch is folded per viewer (at most one write per viewer per batch) from
+//! the stored features; each write is conditioned on the stored stream
+//! position, and events at or before it are skipped, so a replayed batch is a
+//! no-op. A failed viewer reports the first sequence number of its events, and
+//! Lambda retries from there.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_lambda_events::event::kinesis::KinesisEvent;
+use aws_lambda_events::event::streams::KinesisEventResponse;
+use futures::stream::{self, StreamExt};
+use playback_aws::emf;
+use playback_aws::kinesis_batch::{decode_batch, BatchEvent, Failures};
+use playback_domain::features::{fold_features, ViewerFeatures};
+use playback_domain::ports::{DeadLetters, FeatureStore, PortResult, SaveOutcome};
+use playback_domain::Clock;
+
+pub const CONSUMER: &str = "session-features";
+/// Concurrent DynamoDB writes per batch.
+const WRITE_CONCURRENCY: usize = 16;
+/// Re-reads after a conflicting write before giving the viewer back to Lambda.
+const CONFLICT_RETRIES: usize = 3;
+
+pub struct SessionFeatures<F, D> {
+    pub store: F,
+    pub dead_letters: D,
+}
+
+/// What one batch did, for logs, metrics and tests.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct BatchReport {
+    pub events: usize,
+    pub dead_letters: usize,
+    pub viewers_written: usize,
+    pub viewers_failed: usize,
+}
+
+impl<F: FeatureStore, D: DeadLetters> SessionFeatures<F, D> {
+    pub async fn handle(
+        &self,
+        event: &KinesisEvent,
+        clock: Clock,
+    ) -> (KinesisEventResponse, BatchReport) {
+        let records = &event.records;
+        let batch = decode_batch(records, CONSUMER, clock);
+        let mut failures = Failures::default();
+        let mut report = BatchReport {
+            events: batch.events.len(),
+            dead_letters: batch.dead.len(),
+            ..Default::default()
+        };
+        if !batch.dead.is_empty() {
+            match self.dead_letters.send(&batch.dead).await {
+                Ok(()) => emf::emit(
+                    &[("Consumer", CONSUMER)],
+                    &[("PoisonPills", batch.dead.len() as f64, "Count")],
+                ),
+                Err(e) => {
+                    tracing::error!(error = %e, "dead letters not sent; their records will be retried");
+                    batch.dead_records.iter().for_each(|&i| failures.record(i));
+                }
+            }
+        }
+        let mut by_viewer: BTreeMap<&str, Vec<&BatchEvent<'_>>> = BTreeMap::new();
+        for e in &batch.events {
+            by_viewer
+                .entry(e.event.viewer_id.as_ref())
+                .or_default()
+                .push(e);
+        }
+        let ids: Vec<String> = by_viewer.keys().map(|k| k.to_string()).collect();
+        let stored = match self.store.load(&ids).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "features not loaded; retrying the batch");
+                batch.events.iter().for_each(|e| failures.record(e.record));
+                report.viewers_failed = ids.len();
+                return (failures.into_response(records), report);
+            }
+        };
+        let results: Vec<(&str, PortResult<bool>)> = stream::iter(by_viewer.iter())
+            .map(|(viewer, events)| {
+                let start = stored.get(*viewer).cloned();
+                async move { (*viewer, self.write_viewer(viewer, start, events).await) }
+            })
+            .buffer_unordered(WRITE_CONCURRENCY)
+            .collect()
+            .await;
+        for (viewer, result) in results {
+            match result {
+                Ok(true) => report.viewers_written += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(viewer, error = %e, "viewer not written; retrying from its first event");
+                    report.viewers_failed += 1;
+                    by_viewer[viewer]
+                        .iter()
+                        .for_each(|e| failures.record(e.record));
+                }
+            }
+        }
+        (failures.into_response(records), report)
+    }
+
+    /// Folds one viewer's events onto its stored state and writes it once.
+    /// Returns whether anything was written (false: every event already absorbed).
+    async fn write_viewer(
+        &self,
+        viewer: &str,
+        mut stored: Option<ViewerFeatures>,
+        events: &[&BatchEvent<'_>],
+    ) -> PortResult<bool> {
+        for _ in 0..=CONFLICT_RETRIES {
+            let base: BTreeMap<String, ViewerFeatures> = stored
+                .take()
+                .map(|f| (viewer.to_string(), f))
+                .into_iter()
+                .collect();
+            let folded = fold_features(&base, events.iter().map(|e| (&e.event, &e.position)));
+            let Some((features, token)) = folded.into_values().next() else {
+                return Ok(false);
+            };
+            match self.store.save(&features, token.as_deref()).await? {
+                SaveOutcome::Saved => return Ok(true),
+                SaveOutcome::Conflict => {
+                    stored = self.store.load(&[viewer.to_string()]).await?.remove(viewer);
+                }
+            }
+        }
+        Err(playback_domain::ports::PortError::Unavailable {
+            operation: "features.save",
+            message: format!("still conflicting after {CONFLICT_RETRIES} re-reads"),
+        })
+    }
+}
+
+/// Distinct viewers of a batch (used by benchmarks to check write amplification).
+pub fn distinct_viewers(event: &KinesisEvent, clock: Clock) -> usize {
+    let batch = decode_batch(&event.records, CONSUMER, clock);
+    batch
+        .events
+        .iter()
+        .map(|e| e.event.viewer_id.as_ref())
+        .collect::<BTreeSet<_>>()
+        .len()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,33 @@
+use aws_lambda_events::event::kinesis::KinesisEvent;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use playback_aws::config::{parsed, required};
+use playback_aws::features_store::DynamoFeatureStore;
+use playback_aws::sqs_dead_letters::SqsDeadLetters;
+use playback_domain::Clock;
+use session_features::SessionFeatures;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let table = required("FEATURES_TABLE")?;
+    let dlq = required("POISON_DLQ_URL")?;
+    let ttl_days: i64 = parsed("FEATURES_TTL_DAYS", 90)?;
+    let aws = playback_aws::load_aws_config().await;
+    let handler = SessionFeatures {
+        store: DynamoFeatureStore::new(
+            aws_sdk_dynamodb::Client::new(&aws),
+            table,
+            ttl_days * 86_400,
+        ),
+        dead_letters: SqsDeadLetters::new(aws_sdk_sqs::Client::new(&aws), dlq),
+    };
+    let handler = &handler;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<KinesisEvent>| async move {
+            let (response, report) = handler.handle(&event.payload, Clock::now()).await;
+            tracing::info!(?report, "batch done");
+            Ok::<_, Error>(response)
+        },
+    ))
+    .await
+}

@@ -1,0 +1,125 @@
+use super::*;
+use aws_lambda_events::event::kinesis::KinesisEvent;
+use playback_domain::memory::{MemoryDeadLetters, MemoryFeatureStore};
+
+const NOW_MS: i64 = 1_795_430_000_000;
+
+fn sample() -> KinesisEvent {
+    let path = format!(
+        "{}/../../events/samples/kinesis-batch.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn handler() -> SessionFeatures<MemoryFeatureStore, MemoryDeadLetters> {
+    SessionFeatures {
+        store: MemoryFeatureStore::default(),
+        dead_letters: MemoryDeadLetters::default(),
+    }
+}
+
+#[tokio::test]
+async fn valid_events_become_features_and_poison_pills_are_acknowledged() {
+    let h = handler();
+    let (resp, report) = h.handle(&sample(), Clock::at(NOW_MS)).await;
+    assert!(
+        resp.batch_item_failures.is_empty(),
+        "poison pills never fail the batch"
+    );
+    assert_eq!(report.viewers_written, 3, "v1, v2, v3: one write each");
+    assert_eq!(h.store.faults.write_count(), 3);
+    let items = h.store.items.lock().unwrap();
+    let v1 = &items["v1"];
+    // e-2 was sent twice by a retrying producer: counted once.
+    assert_eq!((v1.lifetime_watched_ms, v1.events_applied), (10_000, 2));
+    assert_eq!(items["v3"].recent_titles, vec!["t4", "t3"]);
+    assert_eq!(
+        (items["v3"].session_skips, items["v3"].session_saves),
+        (1, 1)
+    );
+    let codes: Vec<String> = h
+        .dead_letters
+        .letters
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|l| l.reason_code.clone())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "missing_field",
+            "malformed_json",
+            "unknown_event_type",
+            "negative_duration"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn replayed_batch_changes_nothing() {
+    let h = handler();
+    h.handle(&sample(), Clock::at(NOW_MS)).await;
+    let before = h.store.items.lock().unwrap().clone();
+    let writes = h.store.faults.write_count();
+    let (resp, report) = h.handle(&sample(), Clock::at(NOW_MS)).await;
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(report.viewers_written, 0);
+    assert_eq!(
+        h.store.faults.write_count(),
+        writes,
+        "no write at all on replay"
+    );
+    assert_eq!(*h.store.items.lock().unwrap(), before);
+}
+
+#[tokio::test]
+async fn failed_viewer_reports_its_first_sequence_number_and_retry_completes() {
+    let h = handler();
+    h.store.faults.fail_key("v2");
+    let batch = sample();
+    let (resp, report) = h.handle(&batch, Clock::at(NOW_MS)).await;
+    assert_eq!(report.viewers_failed, 1);
+    let first_v2 = &batch.records[2].kinesis.sequence_number;
+    let ids: Vec<_> = resp
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone().unwrap())
+        .collect();
+    assert_eq!(ids, std::slice::from_ref(first_v2));
+    // Lambda retries from that record on: v1's replayed event is skipped.
+    h.store.faults.heal();
+    let mut retry = batch.clone();
+    retry.records.drain(..2);
+    let (resp, _) = h.handle(&retry, Clock::at(NOW_MS)).await;
+    assert!(resp.batch_item_failures.is_empty());
+    let items = h.store.items.lock().unwrap();
+    assert_eq!(items["v2"].lifetime_stalled_ms, 2_000);
+    assert_eq!(
+        items["v1"].lifetime_watched_ms, 10_000,
+        "v1 not double counted by the retry"
+    );
+}
+
+#[tokio::test]
+async fn dead_letter_failure_retries_from_the_poison_record() {
+    let h = handler();
+    let batch = sample();
+    let bad_source = format!(
+        "shardId-000000000000/{}/0",
+        batch.records[5].kinesis.sequence_number
+    );
+    h.dead_letters.faults.fail_key(&bad_source);
+    let (resp, _) = h.handle(&batch, Clock::at(NOW_MS)).await;
+    let ids: Vec<_> = resp
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [batch.records[3].kinesis.sequence_number.clone()],
+        "earliest record with a dead letter"
+    );
+}
