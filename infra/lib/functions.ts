@@ -1,0 +1,180 @@
+// The five Rust functions, their environment (names the Rust code reads), their
+// least-privilege grants and their event sources.
+import { Duration } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Construct } from 'constructs';
+import { CodeSource, functionCode } from './code';
+import { DeployParams, EXTRA_FUNCTIONS, FunctionName } from './config';
+import { ConsumerName, Ingest } from './ingest';
+import { Lake } from './lake';
+import { RustFunction } from './rust-function';
+import { State } from './state';
+import { Skip } from './suppress';
+import { Topology } from './topology';
+
+export interface FunctionsProps {
+  readonly topology: Topology;
+  readonly params: DeployParams;
+  readonly code: CodeSource;
+  readonly key: kms.IKey;
+  readonly ingest: Ingest;
+  readonly state: State;
+  readonly lake: Lake;
+}
+
+const STREAM_DLQ_SKIP: Skip = { id: 'CKV_AWS_116', comment: 'Invoked synchronously by an event-source mapping; failed batches go to the mapping\'s on-failure destination (poison-pill SQS DLQ), an async DLQ would never receive anything.' };
+const STREAM_CONCURRENCY_SKIP: Skip = { id: 'CKV_AWS_115', comment: 'Concurrency is bounded by shards x ParallelizationFactor of its EFO mapping; reserving it would only add throttles and iterator age.' };
+
+/** Grants exactly `actions` on one table, plus use of the table's CMK. */
+function grantTable(table: dynamodb.Table, role: iam.IGrantable, ...actions: string[]): void {
+  table.grant(role, ...actions.map((a) => `dynamodb:${a}`));
+  table.encryptionKey?.grantEncryptDecrypt(role);
+}
+
+export class Functions extends Construct {
+  readonly all: Record<FunctionName, RustFunction>;
+
+  constructor(scope: Construct, id: string, props: FunctionsProps) {
+    super(scope, id);
+    const { topology: t, params, state, ingest, lake } = props;
+    const make = (name: FunctionName, memoryMb: number, timeoutS: number, description: string,
+      environment: Record<string, string>, skips: Skip[], reservedConcurrency?: number) =>
+      new RustFunction(this, name, {
+        functionName: name, description, memoryMb, timeoutS, environment, skips, reservedConcurrency,
+        code: functionCode(name, props.code), key: props.key, logRetentionDays: params.logRetentionDays,
+      });
+    const poisonUrl = state.poisonDlq.queueUrl;
+
+    // qoe-alerts: tumbling windows of QoE per title/region -> windows table, alerts table, SNS.
+    const qoeT = t.consumers['qoe-alerts'];
+    const qoe = make('qoe-alerts', qoeT.memory_mb, qoeT.timeout_s, 'QoE rebuffering windows and alerts (Kinesis EFO)', {
+      WINDOWS_TABLE: state.tables.windows.tableName,
+      ALERTS_TABLE: state.tables.alerts.tableName,
+      ALERTS_TOPIC_ARN: state.alertsTopic.topicArn,
+      POISON_DLQ_URL: poisonUrl,
+      QOE_BASELINE_RATIO: String(t.alerts.baseline_ratio),
+      QOE_ALERT_MARGIN: String(t.alerts.margin),
+      QOE_MIN_SESSIONS: String(t.alerts.min_sessions),
+      QOE_MIN_SAMPLE_MS: String(t.alerts.min_sample_ms),
+    }, [STREAM_DLQ_SKIP, STREAM_CONCURRENCY_SKIP]);
+    grantTable(state.tables.windows, qoe.role, 'GetItem', 'UpdateItem');
+    grantTable(state.tables.alerts, qoe.role, 'GetItem', 'PutItem', 'UpdateItem');
+    state.alertsTopic.grantPublish(qoe.role);
+    state.poisonDlq.grantSendMessages(qoe.role);
+
+    // session-features: per-viewer features in the features table.
+    const sfT = t.consumers['session-features'];
+    const features = make('session-features', sfT.memory_mb, sfT.timeout_s, 'Per-viewer session features (Kinesis EFO)', {
+      FEATURES_TABLE: state.tables.features.tableName,
+      POISON_DLQ_URL: poisonUrl,
+      FEATURES_TTL_DAYS: String(t.features.ttl_days),
+    }, [STREAM_DLQ_SKIP, STREAM_CONCURRENCY_SKIP]);
+    grantTable(state.tables.features, features.role, 'GetItem', 'BatchGetItem', 'PutItem');
+    state.poisonDlq.grantSendMessages(features.role);
+
+    for (const [name, fn] of [['qoe-alerts', qoe], ['session-features', features]] as [ConsumerName, RustFunction][]) {
+      const c = t.consumers[name];
+      fn.fn.addEventSource(new sources.KinesisConsumerEventSource(ingest.consumers[name], {
+        startingPosition: lambda.StartingPosition[params.startingPosition],
+        batchSize: c.batch_size,
+        maxBatchingWindow: Duration.seconds(c.batching_window_s),
+        parallelizationFactor: c.parallelization_factor,
+        retryAttempts: c.max_retry_attempts,
+        maxRecordAge: Duration.seconds(c.max_record_age_s),
+        bisectBatchOnError: c.bisect_on_error,
+        reportBatchItemFailures: true,
+        tumblingWindow: c.tumbling_window_s ? Duration.seconds(c.tumbling_window_s) : undefined,
+        onFailure: new sources.SqsDlq(state.poisonDlq),
+      }));
+    }
+
+    // sre-buffer: playback-quality SQS queue -> SRE signals table.
+    const sreT = t.sre_buffer;
+    const sre = make('sre-buffer', sreT.memory_mb, sreT.timeout_s, 'SRE error/rebuffer signals from the playback-quality queue', {
+      SRE_TABLE: state.tables.sre.tableName,
+      POISON_DLQ_URL: poisonUrl,
+      SRE_ERRORS_PER_MINUTE: String(t.sre.errors_per_minute),
+      SRE_REBUFFER_STARTS_PER_MINUTE: String(t.sre.rebuffer_starts_per_minute),
+    }, [
+      { id: 'CKV_AWS_116', comment: 'Invoked by an SQS event-source mapping; failed messages go to the queue\'s redrive DLQ (playback-quality-dlq), not an async DLQ.' },
+      { id: 'CKV_AWS_115', comment: 'Concurrency is capped by the SQS mapping\'s MaximumConcurrency (topology sre_buffer.max_concurrency), which AWS recommends over reserved concurrency for SQS sources.' },
+    ]);
+    grantTable(state.tables.sre, sre.role, 'UpdateItem', 'PutItem');
+    state.poisonDlq.grantSendMessages(sre.role);
+    sre.fn.addEventSource(new sources.SqsEventSource(state.qualityQueue, {
+      batchSize: sreT.batch_size,
+      maxBatchingWindow: Duration.seconds(sreT.batching_window_s),
+      maxConcurrency: sreT.max_concurrency,
+      reportBatchItemFailures: true,
+    }));
+
+    // firehose-transform: invoked by Firehose only (the delivery role gets lambda:InvokeFunction).
+    const ft = EXTRA_FUNCTIONS['firehose-transform'];
+    const transform = make('firehose-transform', ft.memoryMb, ft.timeoutS, 'Firehose record transform: JSON events + dt/hour partition keys', {}, [
+      { id: 'CKV_AWS_116', comment: 'Invoked synchronously by Firehose; failed records go to the lake error prefix, an async DLQ would never receive anything.' },
+      { id: 'CKV_AWS_115', comment: 'Firehose bounds its own invocations; reserving concurrency would only throttle delivery.' },
+    ]);
+
+    // royalty-close: daily Athena queries over the lake, reports under reports_prefix.
+    const rc = EXTRA_FUNCTIONS['royalty-close'];
+    const l = t.lake;
+    const royalty = make('royalty-close', rc.memoryMb, rc.timeoutS, 'Daily royalty close over the lake (Athena)', {
+      LAKE_BUCKET: lake.bucket.bucketName,
+      LAKE_PREFIX: l.prefix,
+      REPORTS_PREFIX: l.reports_prefix,
+      GLUE_DATABASE: l.glue_database,
+      GLUE_TABLE: l.glue_table,
+      ATHENA_WORKGROUP: l.athena_workgroup,
+      LEDGER_PREFIX: `${l.reports_prefix}ledger/`,
+    }, [
+      { id: 'CKV_AWS_116', comment: 'Daily scheduled job: a failed run raises the Errors alarm and is rerun; EventBridge retries delivery itself.' },
+      ...(params.reserveConcurrency ? [] : [{ id: 'CKV_AWS_115', comment: 'Reserved concurrency disabled with -c reserveConcurrency=false (account quota too small to reserve).' }]),
+    ], params.reserveConcurrency ? rc.reservedConcurrency : undefined);
+    const role = royalty.role;
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'AthenaWorkgroup',
+      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'],
+      resources: [lake.workgroupArn],
+    }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'GlueCatalog',
+      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions'],
+      resources: [lake.catalogArn, lake.databaseArn, lake.tableArn],
+    }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'LakeList',
+      actions: ['s3:GetBucketLocation', 's3:ListBucket'],
+      resources: [lake.bucket.bucketArn],
+    }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'LakeRead',
+      actions: ['s3:GetObject'],
+      resources: [lake.bucket.arnForObjects(`${l.prefix}*`), lake.bucket.arnForObjects(`${l.reports_prefix}*`)],
+    }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'ReportsWrite',
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      resources: [lake.bucket.arnForObjects(`${l.reports_prefix}*`)],
+    }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'AthenaResults',
+      actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads', 's3:GetObject', 's3:PutObject',
+        's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      resources: [lake.resultsBucket.bucketArn, lake.resultsBucket.arnForObjects('*')],
+    }));
+    props.key.grantEncryptDecrypt(role);
+    new events.Rule(this, 'RoyaltyCloseSchedule', {
+      description: 'Daily royalty close',
+      schedule: events.Schedule.cron({ minute: String(rc.scheduleMinute), hour: String(rc.scheduleHourUtc) }),
+      targets: [new targets.LambdaFunction(royalty.fn, { retryAttempts: 2, maxEventAge: Duration.hours(2) })],
+    });
+
+    this.all = { 'qoe-alerts': qoe, 'session-features': features, 'sre-buffer': sre, 'firehose-transform': transform, 'royalty-close': royalty };
+  }
+}

@@ -1,0 +1,173 @@
+// Alarms (to an encrypted SNS ops topic) and the operations dashboard.
+//
+// Custom metrics come from the functions as CloudWatch Embedded Metric Format log
+// lines (namespace "Playback"), so no cloudwatch:PutMetricData permission exists.
+import { Duration } from 'aws-cdk-lib';
+import * as cw from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DeployParams, FUNCTION_NAMES, FunctionName } from './config';
+import { RustFunction } from './rust-function';
+import { Topology } from './topology';
+
+export const METRICS_NAMESPACE = 'Playback';
+/** The stream consumers whose Lambda IteratorAge is alarmed. */
+export const STREAM_CONSUMERS: FunctionName[] = ['qoe-alerts', 'session-features'];
+
+export interface MonitoringProps {
+  readonly topology: Topology;
+  readonly params: DeployParams;
+  readonly key: kms.IKey;
+  readonly functions: Record<FunctionName, RustFunction>;
+  readonly stream: kinesis.Stream;
+  readonly dlqs: Record<string, sqs.IQueue>;
+  readonly deliveryStream: firehose.CfnDeliveryStream;
+}
+
+/** All series of an EMF metric, whatever its dimension values (Region, Consumer, ...). */
+function emf(metricName: string, stat: string, label: string): cw.MathExpression {
+  return new cw.MathExpression({
+    expression: `SEARCH('Namespace="${METRICS_NAMESPACE}" MetricName="${metricName}"', '${stat}', 60)`,
+    label,
+    period: Duration.minutes(1),
+    usingMetrics: {},
+  });
+}
+
+export class Monitoring extends Construct {
+  readonly opsTopic: sns.Topic;
+  readonly alarms: cw.Alarm[] = [];
+  readonly dashboard: cw.Dashboard;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const { topology: t, params, functions } = props;
+
+    this.opsTopic = new sns.Topic(this, 'OpsTopic', {
+      topicName: 'playback-ops-alarms',
+      displayName: 'Playback pipeline alarms',
+      masterKey: props.key,
+      enforceSSL: true,
+    });
+    if (params.opsEmail) this.opsTopic.addSubscription(new subs.EmailSubscription(params.opsEmail));
+    const action = new cwActions.SnsAction(this.opsTopic);
+    const alarm = (id: string, p: cw.AlarmProps) => {
+      const a = new cw.Alarm(this, id, { treatMissingData: cw.TreatMissingData.NOT_BREACHING, ...p });
+      a.addAlarmAction(action);
+      a.addOkAction(action);
+      this.alarms.push(a);
+      return a;
+    };
+
+    // Every function: any error, any throttle.
+    for (const name of FUNCTION_NAMES) {
+      const fn = functions[name].fn;
+      alarm(`${name}-Errors`, {
+        alarmName: `playback-${name}-errors`,
+        alarmDescription: `${name} returned errors (poison pills are handled; this is a failed invocation).`,
+        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: cw.Stats.SUM }),
+        threshold: 0, comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD, evaluationPeriods: 1,
+      });
+      alarm(`${name}-Throttles`, {
+        alarmName: `playback-${name}-throttles`,
+        alarmDescription: `${name} was throttled.`,
+        metric: fn.metricThrottles({ period: Duration.minutes(5), statistic: cw.Stats.SUM }),
+        threshold: 0, comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD, evaluationPeriods: 1,
+      });
+    }
+
+    // Stream consumers falling behind.
+    // Alarms get unlabeled metrics (a label turns the alarm into a metric-math alarm).
+    const iteratorAge = (name: FunctionName) => functions[name].fn.metric('IteratorAge', {
+      statistic: cw.Stats.MAXIMUM, period: Duration.minutes(1),
+    });
+    for (const name of STREAM_CONSUMERS) {
+      alarm(`${name}-IteratorAge`, {
+        alarmName: `playback-${name}-iterator-age`,
+        alarmDescription: `${name} is more than ${params.iteratorAgeAlarmSeconds}s behind the stream.`,
+        metric: iteratorAge(name),
+        threshold: params.iteratorAgeAlarmSeconds * 1000,
+        comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 5, datapointsToAlarm: 3,
+      });
+    }
+    // The one shared-throughput (GetRecords) reader of the stream is Firehose.
+    const streamAge = props.stream.metricGetRecordsIteratorAgeMilliseconds({ statistic: cw.Stats.MAXIMUM, period: Duration.minutes(1) });
+    alarm('Stream-IteratorAge', {
+      alarmName: 'playback-stream-getrecords-iterator-age',
+      alarmDescription: 'Firehose (the GetRecords reader) is falling behind the stream.',
+      metric: streamAge,
+      threshold: Math.max(params.iteratorAgeAlarmSeconds, 300) * 1000,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5, datapointsToAlarm: 3,
+    });
+
+    // Dead-letter queues must stay empty.
+    const dlqDepth = Object.entries(props.dlqs).map(([label, q]) => {
+      const m = q.metricApproximateNumberOfMessagesVisible({ statistic: cw.Stats.MAXIMUM, period: Duration.minutes(5) });
+      alarm(`Dlq-${label}`, {
+        alarmName: `playback-dlq-${label}-not-empty`,
+        alarmDescription: `Messages are waiting in ${label}: inspect and redrive.`,
+        metric: m, threshold: 0, comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD, evaluationPeriods: 1,
+      });
+      return m.with({ label });
+    });
+
+    // Firehose delivery to S3.
+    const fhMetric = (metricName: string, statistic: string) => new cw.Metric({
+      namespace: 'AWS/Firehose', metricName, statistic, period: Duration.minutes(5),
+      dimensionsMap: { DeliveryStreamName: props.deliveryStream.ref },
+    });
+    alarm('Firehose-DeliverySuccess', {
+      alarmName: 'playback-firehose-delivery-failing',
+      alarmDescription: 'Firehose deliveries to the lake bucket are failing (DeliveryToS3.Success < 1).',
+      metric: fhMetric('DeliveryToS3.Success', cw.Stats.AVERAGE),
+      threshold: 1, comparisonOperator: cw.ComparisonOperator.LESS_THAN_THRESHOLD, evaluationPeriods: 3,
+    });
+    const freshnessLimitS = t.lake.buffer_s + 600;
+    alarm('Firehose-DataFreshness', {
+      alarmName: 'playback-firehose-data-freshness',
+      alarmDescription: `The oldest record in Firehose is older than ${freshnessLimitS}s (buffer interval + 10 min).`,
+      metric: fhMetric('DeliveryToS3.DataFreshness', cw.Stats.MAXIMUM),
+      threshold: freshnessLimitS, comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD, evaluationPeriods: 3,
+    });
+
+    alarm('Firehose-FailedConversion', {
+      alarmName: 'playback-firehose-failed-conversion',
+      alarmDescription: `Records failed Parquet conversion and went to ${t.lake.error_prefix}format-conversion-failed/.`,
+      metric: fhMetric('FailedConversion.Records', cw.Stats.SUM),
+      threshold: 0, comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD, evaluationPeriods: 1,
+    });
+
+    // Dashboard.
+    this.dashboard = new cw.Dashboard(this, 'Dashboard', {
+      dashboardName: 'playback-pipeline',
+      defaultInterval: Duration.hours(3),
+    });
+    const graph = (title: string, left: cw.IMetric[], width = 8) => new cw.GraphWidget({ title, left, width, height: 6 });
+    this.dashboard.addWidgets(
+      graph('Alerts raised (per region)', [emf('AlertsRaised', 'Sum', 'AlertsRaised')]),
+      graph('Rebuffering ratio (per region)', [emf('RebufferingRatio', 'Average', 'RebufferingRatio')]),
+      graph('Concurrent viewers (per region)', [emf('ConcurrentViewers', 'Maximum', 'ConcurrentViewers')]),
+    );
+    this.dashboard.addWidgets(
+      graph('Poison pills (per consumer)', [emf('PoisonPills', 'Sum', 'PoisonPills')]),
+      graph('SRE incidents', [emf('SreIncidents', 'Sum', 'SreIncidents')]),
+      graph('Iterator age (ms)', [
+        ...STREAM_CONSUMERS.map((n) => iteratorAge(n).with({ label: n })),
+        streamAge.with({ label: 'stream (Firehose GetRecords)' }),
+      ]),
+    );
+    this.dashboard.addWidgets(
+      graph('DLQ depth', dlqDepth),
+      graph('Function errors', FUNCTION_NAMES.map((n) => functions[n].fn.metricErrors({ label: n, period: Duration.minutes(5) }))),
+      graph('Firehose delivery', [fhMetric('DeliveryToS3.Success', cw.Stats.AVERAGE), fhMetric('DeliveryToS3.DataFreshness', cw.Stats.MAXIMUM)]),
+    );
+  }
+}

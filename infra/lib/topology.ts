@@ -1,0 +1,150 @@
+// Reads the shared topology (infra/pipeline.json) and the lake column schema
+// (events/lake-columns.json). The CDK app never repeats a value those files hold:
+// the local runner reads the same files, so local and AWS cannot drift.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const INFRA_DIR = path.resolve(__dirname, '..');
+export const REPO_DIR = path.resolve(INFRA_DIR, '..');
+export const DEFAULT_TOPOLOGY_FILE = path.join(INFRA_DIR, 'pipeline.json');
+export const DEFAULT_COLUMNS_FILE = path.join(REPO_DIR, 'events', 'lake-columns.json');
+export const DEFAULT_ATHENA_DIR = path.join(INFRA_DIR, 'athena');
+
+export interface StreamConsumerTopology {
+  readonly efo_consumer: string;
+  readonly batch_size: number;
+  readonly batching_window_s: number;
+  readonly tumbling_window_s?: number;
+  readonly parallelization_factor: number;
+  readonly max_retry_attempts: number;
+  readonly max_record_age_s: number;
+  readonly bisect_on_error: boolean;
+  readonly memory_mb: number;
+  readonly timeout_s: number;
+}
+
+export interface TableTopology {
+  readonly name: string;
+  readonly pk: string;
+  readonly pk_type?: 'S' | 'N';
+  readonly sk?: string;
+  readonly sk_type?: 'S' | 'N';
+  readonly ttl?: string;
+}
+
+export interface Topology {
+  readonly stream: {
+    readonly name: string;
+    readonly mode: 'ON_DEMAND' | 'PROVISIONED';
+    readonly provisioned_shards: number;
+    readonly retention_hours: number;
+  };
+  readonly consumers: Record<'qoe-alerts' | 'session-features', StreamConsumerTopology>;
+  readonly sre_buffer: {
+    readonly queue: string;
+    readonly dlq: string;
+    readonly max_receive_count: number;
+    readonly visibility_timeout_s: number;
+    readonly batch_size: number;
+    readonly batching_window_s: number;
+    readonly max_concurrency: number;
+    readonly memory_mb: number;
+    readonly timeout_s: number;
+  };
+  readonly poison_dlq: string;
+  readonly tables: Record<'features' | 'windows' | 'alerts' | 'sre', TableTopology>;
+  readonly alerts: {
+    readonly topic: string;
+    readonly baseline_ratio: number;
+    readonly margin: number;
+    readonly min_sessions: number;
+    readonly min_sample_ms: number;
+  };
+  readonly sre: { readonly errors_per_minute: number; readonly rebuffer_starts_per_minute: number };
+  readonly features: { readonly ttl_days: number };
+  readonly lake: {
+    readonly bucket: string;
+    readonly prefix: string;
+    readonly error_prefix: string;
+    readonly reports_prefix: string;
+    readonly firehose: string;
+    readonly buffer_mb: number;
+    readonly buffer_s: number;
+    readonly glue_database: string;
+    readonly glue_table: string;
+    readonly athena_workgroup: string;
+    readonly athena_bytes_scanned_cutoff: number;
+  };
+}
+
+export interface LakeColumn {
+  readonly name: string;
+  readonly type: string;
+}
+
+export interface LakeColumns {
+  readonly columns: LakeColumn[];
+  readonly partition_keys: LakeColumn[];
+}
+
+export interface NamedQueryFile {
+  /** File name without the .sql suffix: the NamedQuery's name. */
+  readonly name: string;
+  readonly sql: string;
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** Fails on a missing key instead of synthesizing `undefined` into the template. */
+function requirePaths(obj: unknown, file: string, paths: string[]): void {
+  for (const p of paths) {
+    let cur: unknown = obj;
+    for (const part of p.split('.')) {
+      cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[part] : undefined;
+    }
+    if (cur === undefined || cur === null) throw new Error(`${file}: missing "${p}"`);
+  }
+}
+
+export function loadTopology(file: string = DEFAULT_TOPOLOGY_FILE): Topology {
+  const t = readJson(file);
+  const consumerKeys = ['efo_consumer', 'batch_size', 'batching_window_s', 'parallelization_factor',
+    'max_retry_attempts', 'max_record_age_s', 'bisect_on_error', 'memory_mb', 'timeout_s'];
+  requirePaths(t, file, [
+    'stream.name', 'stream.mode', 'stream.provisioned_shards', 'stream.retention_hours',
+    ...consumerKeys.map((k) => `consumers.qoe-alerts.${k}`),
+    'consumers.qoe-alerts.tumbling_window_s',
+    ...consumerKeys.map((k) => `consumers.session-features.${k}`),
+    'sre_buffer.queue', 'sre_buffer.dlq', 'sre_buffer.max_receive_count', 'sre_buffer.visibility_timeout_s',
+    'sre_buffer.batch_size', 'sre_buffer.batching_window_s', 'sre_buffer.max_concurrency',
+    'sre_buffer.memory_mb', 'sre_buffer.timeout_s', 'poison_dlq',
+    ...['features', 'windows', 'alerts', 'sre'].flatMap((k) => [`tables.${k}.name`, `tables.${k}.pk`]),
+    'alerts.topic', 'alerts.baseline_ratio', 'alerts.margin', 'alerts.min_sessions', 'alerts.min_sample_ms',
+    'sre.errors_per_minute', 'sre.rebuffer_starts_per_minute', 'features.ttl_days',
+    ...['bucket', 'prefix', 'error_prefix', 'reports_prefix', 'firehose', 'buffer_mb', 'buffer_s',
+      'glue_database', 'glue_table', 'athena_workgroup', 'athena_bytes_scanned_cutoff'].map((k) => `lake.${k}`),
+  ]);
+  return t as Topology;
+}
+
+export function loadLakeColumns(file: string = DEFAULT_COLUMNS_FILE): LakeColumns {
+  const c = readJson(file) as LakeColumns;
+  requirePaths(c, file, ['columns', 'partition_keys']);
+  if (!Array.isArray(c.columns) || c.columns.length === 0) throw new Error(`${file}: "columns" is empty`);
+  return c;
+}
+
+/** One entry per `*.sql` file directly in `dir`, sorted by name; none when the folder is absent. */
+export function loadNamedQueries(dir: string = DEFAULT_ATHENA_DIR): NamedQueryFile[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir)
+    .filter((f) => f.endsWith('.sql') && fs.statSync(path.join(dir, f)).isFile())
+    .sort()
+    .map((f) => ({ name: f.slice(0, -'.sql'.length), sql: fs.readFileSync(path.join(dir, f), 'utf8') }));
+}

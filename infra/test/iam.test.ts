@@ -1,0 +1,136 @@
+// Least privilege: walk every IAM policy attached to the function roles (and the
+// Firehose delivery role) and fail on `Resource: "*"`, wildcard actions, managed
+// policies, or a grant on another function's resources.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { FUNCTION_NAMES, FunctionName } from '../lib/config';
+import { defaultTemplate, logicalIdOf, refs, resources, topology } from './helpers';
+
+/**
+ * Actions that may use `Resource: "*"` because AWS offers no resource-level
+ * permission for them, each with the reason. Anything else on "*" fails.
+ */
+export const STAR_RESOURCE_ALLOW_LIST: Record<string, string> = {
+  'xray:PutTraceSegments': 'X-Ray has no resource-level permissions (only if tracing is enabled)',
+  'xray:PutTelemetryRecords': 'X-Ray has no resource-level permissions (only if tracing is enabled)',
+};
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Sid?: string };
+
+const t = defaultTemplate();
+const json = t.toJSON() as { Resources: Record<string, { Type: string; Properties: any }> };
+const roleOf = (name: string) => {
+  const fn = Object.values(json.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === name);
+  assert.ok(fn, `no function ${name}`);
+  return fn.Properties.Role['Fn::GetAtt'][0] as string;
+};
+const functionRoles = Object.fromEntries(FUNCTION_NAMES.map((n) => [n, roleOf(n)])) as Record<FunctionName, string>;
+const firehoseRole = logicalIdOf(t, 'AWS::IAM::Role', (r) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('firehose.amazonaws.com'));
+const allRoles = [...Object.values(functionRoles), firehoseRole];
+
+/** Every statement that applies to `roleId`: attached AWS::IAM::Policy documents and inline role policies. */
+function statementsOf(roleId: string): Statement[] {
+  const out: Statement[] = [];
+  for (const r of Object.values(json.Resources)) {
+    if (r.Type === 'AWS::IAM::Policy' && (r.Properties.Roles ?? []).some((x: any) => x.Ref === roleId)) {
+      out.push(...r.Properties.PolicyDocument.Statement);
+    }
+  }
+  for (const p of json.Resources[roleId].Properties.Policies ?? []) out.push(...p.PolicyDocument.Statement);
+  return out;
+}
+const asList = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
+
+describe('IAM policies of the function and Firehose roles', () => {
+  test('the walk finds every role and its statements', () => {
+    assert.equal(allRoles.length, FUNCTION_NAMES.length + 1);
+    for (const r of allRoles) assert.ok(statementsOf(r).length > 0, r);
+  });
+
+  test('no Resource "*" except allow-listed actions', () => {
+    const offenders: string[] = [];
+    for (const role of allRoles) {
+      for (const s of statementsOf(role)) {
+        if (!asList(s.Resource).includes('*')) continue;
+        for (const a of asList(s.Action)) {
+          if (!(a in STAR_RESOURCE_ALLOW_LIST)) offenders.push(`${role}: ${a} on "*"`);
+        }
+      }
+    }
+    assert.deepEqual(offenders, []);
+  });
+
+  test('every allow-list entry has a reason', () => {
+    for (const [a, why] of Object.entries(STAR_RESOURCE_ALLOW_LIST)) assert.ok(why.trim().length > 10, a);
+  });
+
+  test('no wildcard actions (service:* or *)', () => {
+    for (const role of allRoles) {
+      for (const s of statementsOf(role)) {
+        for (const a of asList(s.Action)) assert.ok(a !== '*' && !a.endsWith(':*'), `${role}: ${a}`);
+      }
+    }
+  });
+
+  test('no managed policies, no inline role policies outside the walk', () => {
+    for (const role of allRoles) {
+      const p = json.Resources[role].Properties;
+      assert.equal(p.ManagedPolicyArns, undefined, role);
+    }
+  });
+
+  test('no cloudwatch:PutMetricData (metrics go through EMF logs)', () => {
+    for (const role of allRoles) {
+      for (const s of statementsOf(role)) assert.ok(!asList(s.Action).includes('cloudwatch:PutMetricData'), role);
+    }
+  });
+});
+
+describe('each function role touches only its own resources', () => {
+  const ids = (type: string) => new Set(Object.keys(resources(t, type)));
+  const tables = ids('AWS::DynamoDB::Table');
+  const queues = ids('AWS::SQS::Queue');
+  const topics = ids('AWS::SNS::Topic');
+  const buckets = ids('AWS::S3::Bucket');
+  const tableId = (k: keyof typeof topology.tables) => logicalIdOf(t, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === topology.tables[k].name);
+  const queueId = (n: string) => logicalIdOf(t, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === n);
+  const alertsTopic = logicalIdOf(t, 'AWS::SNS::Topic', (r) => r.Properties.TopicName === topology.alerts.topic);
+  const lakeBucket = logicalIdOf(t, 'AWS::S3::Bucket', (r) => JSON.stringify(r.Properties.BucketName ?? '').includes(topology.lake.bucket));
+  const resultsBucket = logicalIdOf(t, 'AWS::S3::Bucket', (r) => r.Properties.LifecycleConfiguration?.Rules?.[0]?.Id === 'expire-results');
+  const poison = queueId(topology.poison_dlq);
+
+  const expected: Record<FunctionName, string[]> = {
+    'qoe-alerts': [tableId('windows'), tableId('alerts'), poison, alertsTopic],
+    'session-features': [tableId('features'), poison],
+    'sre-buffer': [tableId('sre'), poison, queueId(topology.sre_buffer.queue)],
+    'firehose-transform': [],
+    'royalty-close': [lakeBucket, resultsBucket],
+  };
+  for (const name of FUNCTION_NAMES) {
+    test(name, () => {
+      const referenced = refs(statementsOf(functionRoles[name]).map((s) => s.Resource));
+      const data = [...referenced].filter((id) => tables.has(id) || queues.has(id) || topics.has(id) || buckets.has(id));
+      assert.deepEqual(data.sort(), [...expected[name]].sort());
+    });
+  }
+
+  test('table grants name exact DynamoDB actions', () => {
+    const actions = (name: FunctionName) => statementsOf(functionRoles[name])
+      .flatMap((s) => asList(s.Action)).filter((a) => a.startsWith('dynamodb:')).sort();
+    assert.deepEqual(actions('qoe-alerts'), ['dynamodb:GetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:UpdateItem']);
+    assert.deepEqual(actions('session-features'), ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+    assert.deepEqual(actions('sre-buffer'), ['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    assert.deepEqual(actions('firehose-transform'), []);
+  });
+
+  test('royalty-close: Athena on its workgroup, Glue on catalog/database/table ARNs, writes only under reports_prefix', () => {
+    const st = statementsOf(functionRoles['royalty-close']);
+    const bySid = (sid: string) => st.find((s) => s.Sid === sid);
+    assert.match(JSON.stringify(bySid('AthenaWorkgroup')?.Resource), new RegExp(`:workgroup/${topology.lake.athena_workgroup}"`));
+    const glue = JSON.stringify(bySid('GlueCatalog')?.Resource);
+    for (const part of [':catalog"', `:database/${topology.lake.glue_database}"`, `:table/${topology.lake.glue_database}/${topology.lake.glue_table}"`]) {
+      assert.ok(glue.includes(part), `${part} in ${glue}`);
+    }
+    assert.match(JSON.stringify(bySid('ReportsWrite')?.Resource), new RegExp(`/${topology.lake.reports_prefix}\\*"`));
+  });
+});

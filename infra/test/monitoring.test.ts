@@ -1,0 +1,72 @@
+// Alarms and dashboard.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { FUNCTION_NAMES } from '../lib/config';
+import { STREAM_CONSUMERS } from '../lib/monitoring';
+import { defaultTemplate, logicalIdOf, resources, topology } from './helpers';
+
+const t = defaultTemplate();
+const alarms = Object.values(resources(t, 'AWS::CloudWatch::Alarm')).map((r) => r.Properties);
+const fnId = (name: string) => logicalIdOf(t, 'AWS::Lambda::Function', (r) => r.Properties.FunctionName === name);
+const queueId = (name: string) => logicalIdOf(t, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === name);
+const opsTopicId = logicalIdOf(t, 'AWS::SNS::Topic', (r) => r.Properties.TopicName !== topology.alerts.topic);
+
+function alarmOn(metric: string, dimension: string, ref: unknown) {
+  return alarms.filter((a) => a.MetricName === metric
+    && (a.Dimensions ?? []).some((d: any) => d.Name === dimension && JSON.stringify(d.Value) === JSON.stringify(ref)));
+}
+
+describe('alarms', () => {
+  for (const name of FUNCTION_NAMES) {
+    test(`${name}: Errors and Throttles`, () => {
+      assert.equal(alarmOn('Errors', 'FunctionName', { Ref: fnId(name) }).length, 1);
+      assert.equal(alarmOn('Throttles', 'FunctionName', { Ref: fnId(name) }).length, 1);
+    });
+  }
+  for (const name of STREAM_CONSUMERS) {
+    test(`${name}: IteratorAge`, () => {
+      const [a] = alarmOn('IteratorAge', 'FunctionName', { Ref: fnId(name) });
+      assert.ok(a, 'missing alarm');
+      assert.equal(a.Statistic, 'Maximum');
+      assert.equal(a.ComparisonOperator, 'GreaterThanThreshold');
+    });
+  }
+  test('stream GetRecords.IteratorAgeMilliseconds (the Firehose reader)', () => {
+    const streamId = logicalIdOf(t, 'AWS::Kinesis::Stream', () => true);
+    assert.equal(alarmOn('GetRecords.IteratorAgeMilliseconds', 'StreamName', { Ref: streamId }).length, 1);
+  });
+  test('DLQ depth > 0 on both DLQs', () => {
+    for (const q of [topology.poison_dlq, topology.sre_buffer.dlq]) {
+      const [a] = alarmOn('ApproximateNumberOfMessagesVisible', 'QueueName', { 'Fn::GetAtt': [queueId(q), 'QueueName'] });
+      assert.ok(a, `missing DLQ alarm for ${q}`);
+      assert.equal(a.Threshold, 0);
+      assert.equal(a.ComparisonOperator, 'GreaterThanThreshold');
+    }
+  });
+  test('Firehose DeliveryToS3.Success < 1 and DataFreshness', () => {
+    const success = alarms.find((a) => a.MetricName === 'DeliveryToS3.Success');
+    assert.equal(success?.ComparisonOperator, 'LessThanThreshold');
+    assert.equal(success?.Threshold, 1);
+    assert.ok(alarms.find((a) => a.MetricName === 'DeliveryToS3.DataFreshness'));
+    assert.ok(alarms.find((a) => a.MetricName === 'FailedConversion.Records'));
+  });
+  test('every alarm notifies the ops topic', () => {
+    assert.ok(alarms.length >= 2 * FUNCTION_NAMES.length + 2 + 1 + 2 + 2);
+    for (const a of alarms) assert.deepEqual(a.AlarmActions, [{ Ref: opsTopicId }], a.AlarmName);
+  });
+});
+
+describe('dashboard', () => {
+  const [dash] = Object.values(resources(t, 'AWS::CloudWatch::Dashboard'));
+  const body = JSON.stringify(dash.Properties.DashboardBody);
+  for (const m of ['AlertsRaised', 'RebufferingRatio', 'ConcurrentViewers', 'PoisonPills', 'SreIncidents']) {
+    test(`shows the EMF metric ${m} (namespace Playback)`, () => {
+      // The SEARCH expression is JSON inside JSON: tolerate any escaping of its quotes.
+      const q = '\\\\*"';
+      assert.match(body, new RegExp(`SEARCH\\(.*Namespace=${q}Playback${q} MetricName=${q}${m}${q}`), m);
+    });
+  }
+  for (const m of ['IteratorAge', 'GetRecords.IteratorAgeMilliseconds', 'ApproximateNumberOfMessagesVisible', 'DeliveryToS3.DataFreshness']) {
+    test(`shows ${m}`, () => assert.ok(body.includes(m), m));
+  }
+});
