@@ -1,0 +1,163 @@
+//! Event-source mapping emulation: what Lambda's pollers do between a stream
+//! or queue and a function. Shared pieces: checkpoints, metrics, records.
+
+pub mod events;
+pub mod kinesis;
+pub mod reader;
+pub mod shard;
+pub mod sink;
+pub mod sqs;
+pub mod windows;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Where a mapping starts reading a shard that has no checkpoint yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StartingPosition {
+    #[default]
+    TrimHorizon,
+    Latest,
+    /// Unix epoch milliseconds.
+    AtTimestamp(i64),
+}
+
+/// One Kinesis record as read by GetRecords.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamRecord {
+    pub shard_id: String,
+    pub sequence_number: String,
+    pub partition_key: String,
+    /// ApproximateArrivalTimestamp, epoch milliseconds.
+    pub arrival_ms: i64,
+    pub data: Vec<u8>,
+}
+
+impl StreamRecord {
+    /// The sequence number as a number: real ones are 128-bit decimals, moto's are
+    /// small integers, so string order is wrong for both.
+    pub fn seq(&self) -> u128 {
+        parse_seq(&self.sequence_number)
+    }
+}
+
+pub fn parse_seq(s: &str) -> u128 {
+    s.trim().parse().unwrap_or(0)
+}
+
+/// Last processed sequence number per (consumer, shard), in memory, shared with
+/// tests. A restarted mapping given the same checkpoints resumes after them.
+#[derive(Debug, Clone, Default)]
+pub struct Checkpoints(Arc<Mutex<BTreeMap<(String, String), String>>>);
+
+impl Checkpoints {
+    pub fn get(&self, consumer: &str, shard: &str) -> Option<String> {
+        self.lock()
+            .get(&(consumer.to_string(), shard.to_string()))
+            .cloned()
+    }
+
+    /// Moves the checkpoint forward only (a lower sequence number is ignored).
+    pub fn advance(&self, consumer: &str, shard: &str, sequence_number: &str) {
+        let mut map = self.lock();
+        let key = (consumer.to_string(), shard.to_string());
+        let newer = map
+            .get(&key)
+            .is_none_or(|old| parse_seq(old) < parse_seq(sequence_number));
+        if newer {
+            map.insert(key, sequence_number.to_string());
+        }
+    }
+
+    /// Every checkpoint of one consumer, by shard.
+    pub fn of(&self, consumer: &str) -> BTreeMap<String, String> {
+        self.lock()
+            .iter()
+            .filter(|((c, _), _)| c == consumer)
+            .map(|((_, s), v)| (s.clone(), v.clone()))
+            .collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(String, String), String>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Counters of one consumer (one event-source mapping), updated by its tasks.
+#[derive(Debug, Default)]
+pub struct ConsumerMetrics {
+    pub batches: AtomicU64,
+    pub records: AtomicU64,
+    /// Invocations that failed in whole or in part and were retried.
+    pub retries: AtomicU64,
+    /// Batches given up on (sent to the on-failure destination, or left to SQS).
+    pub failures: AtomicU64,
+    pub windows_flushed: AtomicU64,
+    pub alerts: AtomicU64,
+    pub dead_letters: AtomicU64,
+    pub last_invoke_latency_ms: AtomicU64,
+    iterator_age_ms: Mutex<BTreeMap<String, u64>>,
+}
+
+/// A copy of the counters at one moment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetricsSnapshot {
+    pub batches: u64,
+    pub records: u64,
+    pub retries: u64,
+    pub failures: u64,
+    pub windows_flushed: u64,
+    pub alerts: u64,
+    pub dead_letters: u64,
+    pub last_invoke_latency_ms: u64,
+    /// The oldest shard's: milliseconds between the newest arrival processed and now.
+    pub iterator_age_ms: u64,
+}
+
+impl ConsumerMetrics {
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn set_iterator_age(&self, shard: &str, age_ms: u64) {
+        let mut m = self
+            .iterator_age_ms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        m.insert(shard.to_string(), age_ms);
+    }
+
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let ages = self
+            .iterator_age_ms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        MetricsSnapshot {
+            batches: get(&self.batches),
+            records: get(&self.records),
+            retries: get(&self.retries),
+            failures: get(&self.failures),
+            windows_flushed: get(&self.windows_flushed),
+            alerts: get(&self.alerts),
+            dead_letters: get(&self.dead_letters),
+            last_invoke_latency_ms: get(&self.last_invoke_latency_ms),
+            iterator_age_ms: ages.values().copied().max().unwrap_or(0),
+        }
+    }
+}
+
+/// Handles to the tasks of one running mapping.
+#[derive(Debug, Default)]
+pub struct EsmTasks(pub Vec<tokio::task::JoinHandle<()>>);
+
+impl EsmTasks {
+    pub async fn join(self) {
+        for t in self.0 {
+            if let Err(e) = t.await {
+                tracing::error!(error = %e, "mapping task panicked");
+            }
+        }
+    }
+}

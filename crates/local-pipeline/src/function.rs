@@ -1,0 +1,119 @@
+//! A "Lambda function" as the event-source mappings see it: JSON in, JSON out
+//! or a function error. Going through JSON keeps the emulation honest: the
+//! handler gets exactly the event Lambda would build, and its answer is read
+//! the way Lambda reads it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// An unhandled error of the function (Lambda's `functionError: "Unhandled"`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error_type}: {message}")]
+pub struct FunctionError {
+    pub error_type: String,
+    pub message: String,
+}
+
+impl FunctionError {
+    pub fn new(error_type: impl Into<String>, message: impl Into<String>) -> Self {
+        FunctionError {
+            error_type: error_type.into(),
+            message: message.into(),
+        }
+    }
+}
+
+pub trait Function: Send + Sync {
+    fn invoke(&self, event: Value) -> BoxFuture<'_, Result<Value, FunctionError>>;
+}
+
+/// A function from an async closure.
+pub struct FnFunction<F>(pub F);
+
+impl<F, Fut> Function for FnFunction<F>
+where
+    F: Fn(Value) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<Value, FunctionError>> + Send + 'static,
+{
+    fn invoke(&self, event: Value) -> BoxFuture<'_, Result<Value, FunctionError>> {
+        Box::pin((self.0)(event))
+    }
+}
+
+pub fn from_fn<F, Fut>(f: F) -> Arc<dyn Function>
+where
+    F: Fn(Value) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Value, FunctionError>> + Send + 'static,
+{
+    Arc::new(FnFunction(f))
+}
+
+/// Deserialises an event the way the Rust runtime does before calling a handler.
+pub fn parse_event<T: serde::de::DeserializeOwned>(event: Value) -> Result<T, FunctionError> {
+    serde_json::from_value(event)
+        .map_err(|e| FunctionError::new("Runtime.UnmarshalError", e.to_string()))
+}
+
+pub fn to_response<T: serde::Serialize>(response: &T) -> Result<Value, FunctionError> {
+    serde_json::to_value(response)
+        .map_err(|e| FunctionError::new("Runtime.MarshalError", e.to_string()))
+}
+
+type Job = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()>>> + Send>;
+
+/// Runs futures that are not `Send` (some handlers' futures are not provably
+/// `Send`, which lambda_runtime does not require either) on one thread of its
+/// own with a current-thread runtime, like an execution environment apart.
+/// It lives as long as the process, so connections it opens stay valid.
+pub struct LocalExecutor {
+    jobs: tokio::sync::mpsc::UnboundedSender<Job>,
+}
+
+impl LocalExecutor {
+    pub fn global() -> &'static LocalExecutor {
+        static EXEC: std::sync::OnceLock<LocalExecutor> = std::sync::OnceLock::new();
+        EXEC.get_or_init(LocalExecutor::start)
+    }
+
+    fn start() -> Self {
+        let (jobs, mut rx) = tokio::sync::mpsc::unbounded_channel::<Job>();
+        std::thread::Builder::new()
+            .name("function-local".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("current-thread runtime");
+                let local = tokio::task::LocalSet::new();
+                local.block_on(&rt, async move {
+                    while let Some(job) = rx.recv().await {
+                        tokio::task::spawn_local(job());
+                    }
+                });
+            })
+            .expect("spawn function thread");
+        LocalExecutor { jobs }
+    }
+
+    /// Runs `make()` to completion on the executor's thread.
+    pub async fn run<T, M>(&self, make: M) -> Result<T, FunctionError>
+    where
+        T: Send + 'static,
+        M: FnOnce() -> Pin<Box<dyn Future<Output = T>>> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            Box::pin(async move {
+                let _ = tx.send(make().await);
+            })
+        });
+        let lost = || FunctionError::new("Runtime.ExitError", "the function's thread is gone");
+        self.jobs.send(job).map_err(|_| lost())?;
+        rx.await.map_err(|_| lost())
+    }
+}

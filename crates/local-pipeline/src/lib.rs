@@ -1,0 +1,63 @@
+//! Runs the playback pipeline on a laptop against an AWS emulator (moto,
+//! LocalStack): creates the resources of infra/pipeline.json, then emulates
+//! Lambda's event-source mappings (Kinesis with tumbling windows, retries,
+//! bisection and on-failure destinations; SQS with partial batch responses)
+//! around the real handler libraries and their real AWS adapters.
+
+pub mod esm;
+pub mod function;
+pub mod on_failure;
+pub mod redrive;
+pub mod runner;
+pub mod setup;
+pub mod topology;
+
+pub use esm::{Checkpoints, ConsumerMetrics, MetricsSnapshot, StartingPosition};
+pub use function::{Function, FunctionError};
+pub use runner::{Pipeline, PipelineHandle, PipelineOptions};
+pub use setup::{setup, Resources};
+pub use topology::{LocalOverrides, Topology};
+
+/// The library's one error type.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read topology {path}: {why}")]
+    Topology { path: String, why: String },
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("{operation} failed: {message}")]
+    Aws {
+        operation: &'static str,
+        message: String,
+    },
+    #[error("{0} did not become ready in time")]
+    Timeout(String),
+    #[error("bad payload: {0}")]
+    Payload(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Wraps an SDK error with the operation that failed, keeping the service's message.
+pub(crate) fn aws_err<E>(operation: &'static str) -> impl FnOnce(E) -> Error
+where
+    E: std::error::Error + 'static,
+{
+    move |e| Error::Aws {
+        operation,
+        message: aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
+    }
+}
+
+/// The error code of an SDK error (e.g. "ResourceInUseException"), if the service sent one.
+pub(crate) fn error_code<E, R>(e: &aws_sdk_sqs::error::SdkError<E, R>) -> Option<&str>
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+{
+    e.as_service_error().and_then(|se| se.code())
+}
+
+/// Milliseconds since the Unix epoch, by the wall clock.
+pub(crate) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

@@ -1,0 +1,372 @@
+//! Creates every resource of the topology on the emulator (or any endpoint the
+//! standard AWS environment points at). Idempotent: existing resources are
+//! reused and their settings re-applied.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
+    TimeToLiveSpecification,
+};
+use aws_sdk_kinesis::types::{StreamMode, StreamModeDetails};
+use aws_sdk_sqs::types::QueueAttributeName;
+use serde::Serialize;
+
+use crate::topology::{TableSpec, Topology};
+use crate::{aws_err, error_code, Error, Result};
+
+/// Names, ARNs and URLs of what `setup` created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Resources {
+    pub region: String,
+    pub account: String,
+    pub stream_name: String,
+    pub stream_arn: String,
+    /// Consumer key in pipeline.json (e.g. "qoe-alerts") -> enhanced fan-out consumer ARN.
+    pub consumer_arns: BTreeMap<String, String>,
+    pub features_table: String,
+    pub windows_table: String,
+    pub alerts_table: String,
+    pub sre_table: String,
+    pub quality_queue_url: String,
+    pub quality_queue_arn: String,
+    pub quality_dlq_url: String,
+    pub quality_dlq_arn: String,
+    pub poison_dlq_url: String,
+    pub poison_dlq_arn: String,
+    pub lake_bucket: String,
+    /// None when the emulator refused it (the local landing does not need it).
+    pub firehose_arn: Option<String>,
+    pub alerts_topic_arn: Option<String>,
+}
+
+impl Resources {
+    /// ARN of the Lambda function a consumer stands for (used in on-failure records).
+    pub fn function_arn(&self, function: &str) -> String {
+        format!(
+            "arn:aws:lambda:{}:{}:function:{function}",
+            self.region, self.account
+        )
+    }
+}
+
+pub async fn setup(aws: &SdkConfig, t: &Topology) -> Result<Resources> {
+    let region = aws
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "us-east-1".into());
+    let sqs = aws_sdk_sqs::Client::new(aws);
+    let (poison_dlq_url, poison_dlq_arn) = queue(&sqs, &t.poison_dlq).await?;
+    // The account comes from a real ARN, so LocalStack's or AWS's works too.
+    let account = poison_dlq_arn
+        .split(':')
+        .nth(4)
+        .unwrap_or("123456789012")
+        .to_string();
+    let (quality_dlq_url, quality_dlq_arn) = queue(&sqs, &t.sre_buffer.dlq).await?;
+    let (quality_queue_url, quality_queue_arn) = queue(&sqs, &t.sre_buffer.queue).await?;
+    let redrive = serde_json::json!({
+        "deadLetterTargetArn": quality_dlq_arn,
+        "maxReceiveCount": t.sre_buffer.max_receive_count.to_string(),
+    });
+    sqs.set_queue_attributes()
+        .queue_url(&quality_queue_url)
+        .attributes(
+            QueueAttributeName::VisibilityTimeout,
+            t.sre_buffer.visibility_timeout_s.to_string(),
+        )
+        .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
+        .send()
+        .await
+        .map_err(aws_err("sqs.SetQueueAttributes"))?;
+
+    let kinesis = aws_sdk_kinesis::Client::new(aws);
+    let stream_arn = format!(
+        "arn:aws:kinesis:{region}:{account}:stream/{}",
+        t.stream.name
+    );
+    stream(&kinesis, &t.stream.name, t.stream.local_shards).await?;
+    let mut consumer_arns = BTreeMap::new();
+    for (key, c) in &t.consumers {
+        let arn = consumer(&kinesis, &stream_arn, &c.efo_consumer).await?;
+        consumer_arns.insert(key.clone(), arn);
+    }
+
+    let dynamo = aws_sdk_dynamodb::Client::new(aws);
+    for spec in [
+        &t.tables.features,
+        &t.tables.windows,
+        &t.tables.alerts,
+        &t.tables.sre,
+    ] {
+        table(&dynamo, spec).await?;
+    }
+
+    bucket(&aws_sdk_s3::Client::new(aws), &t.lake.bucket, &region).await?;
+    let firehose_arn = firehose(aws, t, &region, &account, &stream_arn).await;
+    let alerts_topic_arn = match aws_sdk_sns::Client::new(aws)
+        .create_topic()
+        .name(&t.alerts.topic)
+        .send()
+        .await
+    {
+        Ok(out) => out.topic_arn,
+        Err(e) => {
+            tracing::warn!(error = %aws_err::<_>("sns.CreateTopic")(e), "no alerts topic; alerts are stored only");
+            None
+        }
+    };
+    Ok(Resources {
+        region,
+        account,
+        stream_name: t.stream.name.clone(),
+        stream_arn,
+        consumer_arns,
+        features_table: t.tables.features.name.clone(),
+        windows_table: t.tables.windows.name.clone(),
+        alerts_table: t.tables.alerts.name.clone(),
+        sre_table: t.tables.sre.name.clone(),
+        quality_queue_url,
+        quality_queue_arn,
+        quality_dlq_url,
+        quality_dlq_arn,
+        poison_dlq_url,
+        poison_dlq_arn,
+        lake_bucket: t.lake.bucket.clone(),
+        firehose_arn,
+        alerts_topic_arn,
+    })
+}
+
+/// CreateQueue is idempotent for the same name and attributes: attributes are set after.
+async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<(String, String)> {
+    let url = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .map_err(aws_err("sqs.CreateQueue"))?
+        .queue_url
+        .ok_or_else(|| Error::Payload(format!("CreateQueue {name} returned no URL")))?;
+    let arn = queue_arn(sqs, &url).await?;
+    Ok((url, arn))
+}
+
+pub async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<String> {
+    sqs.get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(aws_err("sqs.GetQueueAttributes"))?
+        .attributes
+        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+        .ok_or_else(|| Error::Payload(format!("queue {url} has no QueueArn")))
+}
+
+/// Creates the stream if needed and waits until ListShards answers (ACTIVE).
+async fn stream(kinesis: &aws_sdk_kinesis::Client, name: &str, shards: u32) -> Result<()> {
+    let created = kinesis
+        .create_stream()
+        .stream_name(name)
+        .shard_count(shards as i32)
+        .stream_mode_details(
+            StreamModeDetails::builder()
+                .stream_mode(StreamMode::Provisioned)
+                .build()
+                .map_err(|e| Error::Config(e.to_string()))?,
+        )
+        .send()
+        .await;
+    if let Err(e) = created {
+        if error_code(&e) != Some("ResourceInUseException") {
+            return Err(aws_err("kinesis.CreateStream")(e));
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match crate::esm::reader::list_shards(kinesis, name).await {
+            Ok(s) if !s.is_empty() => return Ok(()),
+            Ok(_) | Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(500)).await
+            }
+            Ok(_) => return Err(Error::Timeout(format!("stream {name}"))),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Registers an enhanced fan-out consumer unless one of that name exists
+/// (moto registers duplicates, so look first).
+async fn consumer(
+    kinesis: &aws_sdk_kinesis::Client,
+    stream_arn: &str,
+    name: &str,
+) -> Result<String> {
+    let listed = kinesis
+        .list_stream_consumers()
+        .stream_arn(stream_arn)
+        .send()
+        .await
+        .map_err(aws_err("kinesis.ListStreamConsumers"))?;
+    if let Some(c) = listed
+        .consumers
+        .unwrap_or_default()
+        .into_iter()
+        .find(|c| c.consumer_name == name)
+    {
+        return Ok(c.consumer_arn);
+    }
+    let out = kinesis
+        .register_stream_consumer()
+        .stream_arn(stream_arn)
+        .consumer_name(name)
+        .send()
+        .await
+        .map_err(aws_err("kinesis.RegisterStreamConsumer"))?;
+    out.consumer
+        .map(|c| c.consumer_arn)
+        .ok_or_else(|| Error::Payload("RegisterStreamConsumer returned no consumer".into()))
+}
+
+async fn table(dynamo: &aws_sdk_dynamodb::Client, spec: &TableSpec) -> Result<()> {
+    let attr = |name: &str, ty: ScalarAttributeType| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ty)
+            .build()
+            .map_err(|e| Error::Config(e.to_string()))
+    };
+    let key = |name: &str, ty: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(ty)
+            .build()
+            .map_err(|e| Error::Config(e.to_string()))
+    };
+    let mut req = dynamo
+        .create_table()
+        .table_name(&spec.name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr(&spec.pk, ScalarAttributeType::S)?)
+        .key_schema(key(&spec.pk, KeyType::Hash)?);
+    if let Some(sk) = &spec.sk {
+        let ty = match spec.sk_type.as_deref() {
+            Some("N") => ScalarAttributeType::N,
+            Some("B") => ScalarAttributeType::B,
+            _ => ScalarAttributeType::S,
+        };
+        req = req
+            .attribute_definitions(attr(sk, ty)?)
+            .key_schema(key(sk, KeyType::Range)?);
+    }
+    if let Err(e) = req.send().await {
+        if error_code(&e) != Some("ResourceInUseException") {
+            return Err(aws_err("dynamodb.CreateTable")(e));
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = dynamo
+            .describe_table()
+            .table_name(&spec.name)
+            .send()
+            .await
+            .map_err(aws_err("dynamodb.DescribeTable"))?;
+        let status = out.table.and_then(|t| t.table_status);
+        if status == Some(TableStatus::Active) {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(Error::Timeout(format!("table {}", spec.name)));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    if let Some(ttl) = &spec.ttl {
+        let spec_ttl = TimeToLiveSpecification::builder()
+            .attribute_name(ttl)
+            .enabled(true)
+            .build()
+            .map_err(|e| Error::Config(e.to_string()))?;
+        let r = dynamo
+            .update_time_to_live()
+            .table_name(&spec.name)
+            .time_to_live_specification(spec_ttl)
+            .send()
+            .await;
+        // Re-enabling is a ValidationException on AWS ("already enabled").
+        if let Err(e) = r {
+            if error_code(&e) != Some("ValidationException") {
+                return Err(aws_err("dynamodb.UpdateTimeToLive")(e));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn bucket(s3: &aws_sdk_s3::Client, name: &str, region: &str) -> Result<()> {
+    let mut req = s3.create_bucket().bucket(name);
+    if region != "us-east-1" {
+        let cfg = aws_sdk_s3::types::CreateBucketConfiguration::builder()
+            .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region))
+            .build();
+        req = req.create_bucket_configuration(cfg);
+    }
+    match req.send().await {
+        Ok(_) => Ok(()),
+        Err(e) if error_code(&e) == Some("BucketAlreadyOwnedByYou") => Ok(()),
+        Err(e) => Err(aws_err("s3.CreateBucket")(e)),
+    }
+}
+
+/// The delivery stream, reading the Kinesis stream. Optional: the local
+/// landing reads the stream itself, so a refusal is only logged.
+async fn firehose(
+    aws: &SdkConfig,
+    t: &Topology,
+    region: &str,
+    account: &str,
+    stream_arn: &str,
+) -> Option<String> {
+    use aws_sdk_firehose::types::*;
+    let role = format!("arn:aws:iam::{account}:role/{}-firehose", t.lake.firehose);
+    let arn = format!(
+        "arn:aws:firehose:{region}:{account}:deliverystream/{}",
+        t.lake.firehose
+    );
+    let source = KinesisStreamSourceConfiguration::builder()
+        .kinesis_stream_arn(stream_arn)
+        .role_arn(&role)
+        .build()
+        .ok()?;
+    let hints = BufferingHints::builder()
+        .interval_in_seconds(t.lake.buffer_s as i32)
+        .size_in_mbs(t.lake.buffer_mb as i32)
+        .build();
+    let dest = ExtendedS3DestinationConfiguration::builder()
+        .role_arn(&role)
+        .bucket_arn(format!("arn:aws:s3:::{}", t.lake.bucket))
+        .prefix(&t.lake.prefix)
+        .error_output_prefix(&t.lake.error_prefix)
+        .buffering_hints(hints)
+        .build()
+        .ok()?;
+    let r = aws_sdk_firehose::Client::new(aws)
+        .create_delivery_stream()
+        .delivery_stream_name(&t.lake.firehose)
+        .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)
+        .kinesis_stream_source_configuration(source)
+        .extended_s3_destination_configuration(dest)
+        .send()
+        .await;
+    match r {
+        Ok(out) => Some(out.delivery_stream_arn.unwrap_or(arn)),
+        Err(e) if error_code(&e) == Some("ResourceInUseException") => Some(arn),
+        Err(e) => {
+            tracing::warn!(error = %aws_err::<_>("firehose.CreateDeliveryStream")(e), "no delivery stream on the emulator; the local landing does not need one");
+            None
+        }
+    }
+}
