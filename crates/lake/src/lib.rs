@@ -1,0 +1,42 @@
+//! lake: landing playback events in the raw lake (Parquet on S3).
+//!
+//! - [`schema`]: the Arrow schema from events/lake-columns.json (the Glue table's source).
+//! - [`parquet_io`]: `LakeRow`s to Parquet bytes and back.
+//! - [`firehose`]: a local stand-in for the Firehose delivery stream of the lake
+//!   (de-aggregation, the firehose-transform Lambda in-process, format conversion,
+//!   dynamic partitioning, buffering, S3 delivery and error output).
+//! - [`store`]: the small object-store seam (in-memory for tests, S3 for real).
+
+pub mod firehose;
+pub mod parquet_io;
+pub mod schema;
+pub mod store;
+
+pub use firehose::{
+    FirehoseConfig, FirehoseEmulator, FirehoseStats, LandedFile, OutputKind, PutReport,
+    StreamRecord, TransformFn,
+};
+pub use parquet_io::{read_rows, write_rows};
+pub use playback_domain::lake::LakeRow;
+pub use store::{MemoryStore, ObjectStore, S3Store};
+
+/// Everything that can go wrong landing or reading lake data.
+#[derive(Debug, thiserror::Error)]
+pub enum LakeError {
+    /// lake-columns.json (or a file's schema) does not fit `LakeRow`.
+    #[error("lake schema: {0}")]
+    Schema(String),
+    /// A row's value does not fit its column (bad timestamp, out of range).
+    #[error("row does not fit the lake schema: {0}")]
+    Conversion(String),
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow_schema::ArrowError),
+    #[error("parquet: {0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
+    /// Delivery configuration (infra/pipeline.json) is missing or invalid.
+    #[error("config: {0}")]
+    Config(String),
+    /// The object store refused a write; the data is still buffered.
+    #[error("object store put {key}: {message}")]
+    Store { key: String, message: String },
+}
