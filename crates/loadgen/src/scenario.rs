@@ -1,0 +1,305 @@
+//! The deterministic event generator. Sessions live on a simulated clock: a
+//! session starts, emits a heartbeat every `heartbeat_s` (with the interval's
+//! extras at random instants inside it) and ends; enough sessions run at once
+//! that the events add up to the target rate. Lines come out in emit-time
+//! order, each with its ground-truth ledger entry.
+
+use std::borrow::Cow;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+use playback_domain::{EventType, OwnedEvent};
+use rand::rngs::StdRng;
+use rand::Rng;
+
+pub use crate::config::{BadFirmware, Incident, ScenarioConfig, Spike};
+use crate::error::LoadgenError;
+use crate::malformed::{corrupt, MalformedKind};
+use crate::manifest::LineEntry;
+use crate::population::{rng_for, Population, RateGate, Stream, BITRATE_LADDER};
+use crate::session::{plan_interval, IncidentAt, IntervalEnv, Planned, Session};
+pub use crate::session::{EVENTS_PER_INTERVAL, MEAN_SESSION_S};
+
+/// One generated event line and its ledger entry (`record`/`line` are set when packed).
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub viewer: u32,
+    pub json: String,
+    pub entry: LineEntry,
+}
+
+/// Iterator of [`Line`]s in emit-time order. Same config, same lines.
+pub struct Generator {
+    cfg: ScenarioConfig,
+    pop: Population,
+    rng: StdRng,
+    rng_incident: StdRng,
+    rng_corrupt: StdRng,
+    rng_late: StdRng,
+    corrupt_gate: RateGate,
+    late_gate: RateGate,
+    heap: BinaryHeap<Reverse<(i64, u64, usize)>>,
+    slots: Vec<Option<Session>>,
+    free: Vec<usize>,
+    tick: u64,
+    /// Sessions running and not yet told to end.
+    live: usize,
+    base_target: usize,
+    spike: Option<(i64, i64, f64)>,
+    spike_injected: bool,
+    incident: Option<IncidentAt>,
+    sessions_of: Vec<u32>,
+    emitted: u64,
+    h: i64,
+}
+
+impl Generator {
+    pub fn new(cfg: ScenarioConfig) -> Result<Self, LoadgenError> {
+        cfg.validate()?;
+        let pop = Population::new(cfg.seed, cfg.viewers as usize, cfg.titles as usize);
+        let mut rng_corrupt = rng_for(cfg.seed, Stream::Corruption);
+        let mut rng_late = rng_for(cfg.seed, Stream::Late);
+        let corrupt_gate = RateGate::new(
+            cfg.bad_firmware.as_ref().map_or(0.0, |b| b.rate),
+            &mut rng_corrupt,
+        );
+        let late_gate = RateGate::new(cfg.late_rate, &mut rng_late);
+        let h = cfg.heartbeat_ms();
+        let base_target =
+            ((cfg.rate * cfg.heartbeat_s as f64 / EVENTS_PER_INTERVAL).round() as usize).max(1);
+        let incident = cfg.incident.as_ref().map(|i| {
+            let (start_ms, end_ms) = cfg.incident_interval_ms().expect("incident set");
+            IncidentAt {
+                title: pop.catalog.index_of(&i.title_id).expect("validated title"),
+                region: i.region.clone(),
+                start_ms,
+                end_ms,
+                stall_fraction: i.stall_fraction,
+            }
+        });
+        let spike = cfg.spike_interval_ms().map(|(s, e)| {
+            let f = cfg.spike.as_ref().map_or(1.0, |sp| sp.factor);
+            (s, e, f)
+        });
+        let mut g = Generator {
+            rng: rng_for(cfg.seed, Stream::Sessions),
+            rng_incident: rng_for(cfg.seed, Stream::Incident),
+            sessions_of: vec![0; pop.viewers.len()],
+            pop,
+            rng_corrupt,
+            rng_late,
+            corrupt_gate,
+            late_gate,
+            heap: BinaryHeap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            tick: 0,
+            live: 0,
+            base_target,
+            spike,
+            spike_injected: false,
+            incident,
+            emitted: 0,
+            h,
+            cfg,
+        };
+        let start = g.cfg.start_time_ms;
+        for _ in 0..base_target {
+            let at = start + g.rng.random_range(0..h);
+            g.start_session(at);
+        }
+        Ok(g)
+    }
+
+    pub fn config(&self) -> &ScenarioConfig {
+        &self.cfg
+    }
+
+    pub fn population(&self) -> &Population {
+        &self.pop
+    }
+
+    /// Sessions the rate calls for at simulated time `t`.
+    pub fn target_sessions(&self, t: i64) -> usize {
+        match self.spike {
+            Some((s, e, f)) if t >= s && t < e => (self.base_target as f64 * f).round() as usize,
+            _ => self.base_target,
+        }
+    }
+
+    fn push(&mut self, at: i64, slot: usize) {
+        self.tick += 1;
+        self.heap.push(Reverse((at, self.tick, slot)));
+    }
+
+    fn start_session(&mut self, at: i64) {
+        let viewer = self.rng.random_range(0..self.pop.viewers.len());
+        let title = self.pop.catalog.sample(&mut self.rng);
+        let runtime = self.pop.catalog.runtime_ms[title];
+        let resume = self.rng.random::<f64>() < 0.3;
+        let position_ms = if resume {
+            self.rng.random_range(0..runtime / 2)
+        } else {
+            0
+        };
+        let mean = (MEAN_SESSION_S / self.cfg.heartbeat_s as f64).max(2.0);
+        let u: f64 = self.rng.random::<f64>().max(1e-12);
+        let heartbeats_left = (u.ln() / (1.0 - 1.0 / mean).ln()).floor() as u32 + 1;
+        let v = &self.pop.viewers[viewer];
+        let rung = v.max_rung.min(self.rng.random_range(1..=3));
+        self.sessions_of[viewer] += 1;
+        let mut start = Planned::new(at, EventType::SessionStart, position_ms);
+        start.bitrate = Some(BITRATE_LADDER[rung]);
+        let session = Session {
+            id: format!("{}-s{}", v.id, self.sessions_of[viewer]),
+            viewer,
+            title,
+            seq: 0,
+            position_ms,
+            rung,
+            heartbeats_left,
+            pending: VecDeque::from([start]),
+        };
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.slots[s] = Some(session);
+                s
+            }
+            None => {
+                self.slots.push(Some(session));
+                self.slots.len() - 1
+            }
+        };
+        self.live += 1;
+        self.push(at, slot);
+    }
+
+    /// Plans a session's next interval from `t0`: extras, then a heartbeat or its end.
+    fn plan(&mut self, slot: usize, t0: i64) {
+        let mut s = self.slots[slot].take().expect("planned session exists");
+        // Always draw the same uniforms, so scenarios do not shift the base traffic.
+        let u: [f64; 16] = self.rng.random();
+        let must_end = s.heartbeats_left == 0 || self.live > self.target_sessions(t0);
+        let env = IntervalEnv {
+            h: self.h,
+            baseline_stall: self.cfg.baseline_stall,
+            viewer: &self.pop.viewers[s.viewer],
+            runtime_ms: self.pop.catalog.runtime_ms[s.title],
+            incident: self.incident.as_ref(),
+        };
+        if plan_interval(&mut s, t0, must_end, &env, &u, &mut self.rng_incident) {
+            self.live -= 1;
+        }
+        let front = s.pending.front().expect("planned").at;
+        self.slots[slot] = Some(s);
+        self.push(front, slot);
+    }
+
+    fn emit(&mut self, slot: usize, p: &Planned) -> Line {
+        let s = self.slots[slot].as_mut().expect("emitting session exists");
+        let v = &self.pop.viewers[s.viewer];
+        let event_id = format!("{}-{}", s.id, s.seq);
+        s.seq += 1;
+        let mut event: OwnedEvent = OwnedEvent {
+            event_id: Cow::Owned(event_id),
+            event_type: p.kind,
+            event_time_ms: p.at,
+            viewer_id: Cow::Owned(v.id.clone()),
+            session_id: Cow::Owned(s.id.clone()),
+            title_id: Cow::Owned(self.pop.catalog.ids[s.title].clone()),
+            region: Cow::Borrowed(v.region),
+            watched_ms: p.watched,
+            stalled_ms: p.stalled,
+            bitrate_kbps: p.bitrate,
+            position_ms: p.position,
+            device_platform: Some(Cow::Borrowed(v.platform)),
+            app_version: Some(Cow::Borrowed(v.app_version)),
+            error_code: p.error_code.map(Cow::Borrowed),
+        };
+        let buggy = self
+            .cfg
+            .bad_firmware
+            .as_ref()
+            .is_some_and(|b| b.app_version == "*" || b.app_version == v.app_version);
+        let mut entry = LineEntry::of(&event, p.at);
+        let json = if buggy && self.corrupt_gate.hit(&mut self.rng_corrupt) {
+            let kind =
+                MalformedKind::ALL[self.rng_corrupt.random_range(0..MalformedKind::ALL.len())];
+            let c = corrupt(event, kind, &mut self.rng_corrupt);
+            entry.valid = false;
+            entry.malformed = Some(kind);
+            entry.event_time_ms = c.event_time_ms;
+            entry.watched_ms = c.watched_ms;
+            c.json
+        } else {
+            if p.kind == EventType::Heartbeat && self.late_gate.hit(&mut self.rng_late) {
+                event.event_time_ms -= self.cfg.late_ms();
+                entry.event_time_ms = event.event_time_ms;
+                entry.late = true;
+            }
+            event.to_json()
+        };
+        Line {
+            viewer: s.viewer as u32,
+            json,
+            entry,
+        }
+    }
+
+    fn after(&mut self, slot: usize, p: &Planned) {
+        let s = self.slots[slot].as_ref().expect("session exists");
+        if let Some(next) = s.pending.front() {
+            let at = next.at;
+            self.push(at, slot);
+        } else if p.kind == EventType::SessionEnd {
+            self.slots[slot] = None;
+            self.free.push(slot);
+            while self.live < self.target_sessions(p.at) {
+                let at = p.at + self.rng.random_range(0..self.h);
+                self.start_session(at);
+            }
+        } else {
+            self.plan(slot, p.at);
+        }
+    }
+
+    fn inject_spike(&mut self, start: i64, end: i64) {
+        self.spike_injected = true;
+        let ramp = self.h.min(end - start).max(1);
+        while self.live < self.target_sessions(start) {
+            let at = start + self.rng.random_range(0..ramp);
+            self.start_session(at);
+        }
+    }
+}
+
+impl Iterator for Generator {
+    type Item = Line;
+
+    fn next(&mut self) -> Option<Line> {
+        if self.cfg.events.is_some_and(|n| self.emitted >= n) {
+            return None;
+        }
+        loop {
+            let &Reverse((at, _, slot)) = self.heap.peek()?;
+            if let Some((s, e, _)) = self.spike {
+                if !self.spike_injected && at >= s {
+                    self.inject_spike(s, e);
+                    continue;
+                }
+            }
+            if self.cfg.end_ms().is_some_and(|end| at >= end) {
+                return None;
+            }
+            self.heap.pop();
+            let p = self.slots[slot]
+                .as_mut()
+                .and_then(|s| s.pending.pop_front())
+                .expect("scheduled session has a planned event");
+            let line = self.emit(slot, &p);
+            self.after(slot, &p);
+            self.emitted += 1;
+            return Some(line);
+        }
+    }
+}
