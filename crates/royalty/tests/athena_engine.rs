@@ -1,0 +1,160 @@
+//! The Athena engine's plumbing against the emulator: StartQueryExecution,
+//! GetQueryExecution polling (moto moves QUEUED -> RUNNING -> SUCCEEDED),
+//! GetQueryResults with the header row, and a whole close whose three
+//! statements (ledger DDL, UNLOAD, report SELECT) Athena receives. moto runs
+//! no SQL: the report rows are canned through its moto-api. Skipped without
+//! AWS_ENDPOINT_URL.
+
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use anyhow::{ensure, Context, Result};
+use royalty::params::parse_day;
+use royalty::{close_day, AthenaEngine, CloseConfig, Store};
+use serde_json::{json, Value};
+
+/// Queues canned Athena results on moto (one per future query).
+fn queue_results(endpoint: &str, results: Value) -> Result<()> {
+    let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let body = json!({ "results": results }).to_string();
+    let mut conn = std::net::TcpStream::connect(host)?;
+    write!(
+        conn,
+        "POST /moto-api/static/athena/query-results HTTP/1.1\r\nHost: {host}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut reply = String::new();
+    conn.read_to_string(&mut reply)?;
+    ensure!(reply.starts_with("HTTP/1.1 201"), "moto-api: {reply}");
+    Ok(())
+}
+
+fn result(rows: &[&[&str]], columns: &[&str]) -> Value {
+    let info: Vec<Value> = columns
+        .iter()
+        .map(|c| json!({"Name": c, "Label": c, "Type": "varchar", "Nullable": "UNKNOWN"}))
+        .collect();
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|r| json!({"Data": r.iter().map(|v| json!({"VarCharValue": v})).collect::<Vec<_>>()}))
+        .collect();
+    json!({"rows": rows, "column_info": info})
+}
+
+#[tokio::test]
+async fn athena_close_sends_ddl_unload_and_report_and_reads_paged_results() -> Result<()> {
+    let Some(endpoint) = std::env::var("AWS_ENDPOINT_URL").ok() else {
+        eprintln!("skipped: AWS_ENDPOINT_URL not set (run under scripts/with-emulator.sh)");
+        return Ok(());
+    };
+    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let s3_conf = aws_sdk_s3::config::Builder::from(&shared)
+        .force_path_style(true)
+        .build();
+    let s3 = aws_sdk_s3::Client::from_conf(s3_conf);
+    let athena = aws_sdk_athena::Client::new(&shared);
+    let bucket = format!("royalty-athena-it-{}", std::process::id());
+    s3.create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .context("create bucket")?;
+    let store = Store::new(s3, &bucket);
+    let mut engine = AthenaEngine::new(athena.clone(), "primary", "playback");
+    engine.first_poll = Duration::from_millis(10);
+
+    // A stale object from a crashed run: UNLOAD needs the partition empty.
+    let stale = "royalty/ledger/close_id=2026-03-01/20260302_old.parquet";
+    store
+        .put(stale, b"old".to_vec(), "application/octet-stream")
+        .await?;
+
+    let cols = ["title_id", "event_day", "watched_ms", "events"];
+    queue_results(
+        &endpoint,
+        json!([
+            result(&[], &[]),
+            result(&[], &[]),
+            result(
+                &[
+                    &cols,
+                    &["t-2", "2026-03-01", "90000", "3"],
+                    &["t-1", "2026-02-27", "61000", "1"]
+                ],
+                &cols
+            ),
+        ]),
+    )?;
+    let cfg = CloseConfig::new(&bucket, "royalty/", "royalty/ledger/");
+    let day = parse_day("2026-03-01")?;
+    let out = close_day(&engine, &store, &cfg, day).await?;
+
+    let csv = String::from_utf8(store.get(&out.csv_key).await?)?;
+    assert_eq!(
+        csv,
+        "title_id,event_day,minutes,watched_ms,events,close_id\n\
+         t-1,2026-02-27,1.017,61000,1,2026-03-01\n\
+         t-2,2026-03-01,1.500,90000,3,2026-03-01\n"
+    );
+    assert!(
+        store.list(&out.ledger_prefix).await?.is_empty(),
+        "stale ledger object kept"
+    );
+
+    // What Athena was asked, in order.
+    let ids = athena
+        .list_query_executions()
+        .work_group("primary")
+        .send()
+        .await?;
+    let mut ours = Vec::new();
+    for id in ids.query_execution_ids() {
+        let q = athena
+            .get_query_execution()
+            .query_execution_id(id)
+            .send()
+            .await?;
+        let sql = q
+            .query_execution()
+            .and_then(|e| e.query())
+            .unwrap_or_default()
+            .to_string();
+        if sql.contains(&bucket) || sql.contains("close_id = '2026-03-01'") {
+            ours.push(sql);
+        }
+    }
+    let sent = |what: &str, parts: &[&str]| {
+        let hit = ours.iter().any(|s| parts.iter().all(|p| s.contains(p)));
+        assert!(hit, "no {what} among {ours:#?}");
+    };
+    let ledger = format!("s3://{bucket}/royalty/ledger/");
+    let ddl = format!("LOCATION '{ledger}'");
+    sent(
+        "ledger DDL",
+        &[
+            "CREATE EXTERNAL TABLE IF NOT EXISTS playback.royalty_ledger",
+            &ddl,
+        ],
+    );
+    let to = format!(") TO '{ledger}close_id=2026-03-01/' WITH (format = 'PARQUET'");
+    let cutoff = "ingest_time < CAST('2026-03-02 01:00:00' AS TIMESTAMP)";
+    sent(
+        "UNLOAD",
+        &[
+            "UNLOAD (SELECT * FROM (",
+            &to,
+            cutoff,
+            "close_id < '2026-03-01'",
+        ],
+    );
+    sent(
+        "report",
+        &[
+            "FROM playback.royalty_ledger",
+            "close_id = '2026-03-01'",
+            "GROUP BY",
+        ],
+    );
+    Ok(())
+}

@@ -1,0 +1,25 @@
+# Lake queries (the Athena SQL of infra/athena/, run locally with DuckDB) and
+# the royalty close. Included by the top Makefile (VENV, PY come from it).
+.PHONY: query royalty test-royalty
+
+# Command-line SQL="..." reaches the recipe through the environment, so its
+# quotes need no escaping here.
+export SQL
+# The emulator: AWS_ENDPOINT_URL, else the server `make emulator-up` started.
+LAKE_ENDPOINT = $${AWS_ENDPOINT_URL:-$$(cat .run/moto.url 2>/dev/null)}
+
+query: venv ## Run Athena SQL on the local lake: SQL="SELECT ..." or FILE=infra/athena/x.sql [PARAMS="k=v ..."] [LAKE_DIR=dir]
+	@if [ -n "$$SQL" ]; then src=(--sql "$$SQL"); \
+	elif [ -n "$(FILE)" ]; then src=(--file "$(FILE)"); \
+	else echo 'make query: give SQL="SELECT ..." or FILE=infra/athena/<name>.sql' >&2; exit 2; fi; \
+	$(PY) scripts/lake_query.py "$${src[@]}" $(foreach p,$(PARAMS),--param '$(p)')
+
+royalty: venv ## Close royalty day DATE=YYYY-MM-DD on the emulator's lake (DuckDB) and print the report
+	@[[ "$(DATE)" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$$ ]] || { echo "make royalty: DATE=YYYY-MM-DD required (got '$(DATE)')" >&2; exit 2; }
+	@url=$(LAKE_ENDPOINT); [ -n "$$url" ] || { echo "make royalty: no emulator (make emulator-up, or set AWS_ENDPOINT_URL)" >&2; exit 2; }; \
+	AWS_ENDPOINT_URL=$$url AWS_REGION=$${AWS_REGION:-us-east-1} \
+	AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-test} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-test} \
+	cargo run --quiet -p royalty-close -- --date "$(DATE)"
+
+test-royalty: venv ## Royalty close tests (unit + generated scenario) against a moto server
+	scripts/with-emulator.sh cargo test -p royalty -p royalty-close

@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""Run Athena (Trino) SQL locally: DuckDB over the lake's Parquet.
+
+The lake is read from the emulator's S3 (AWS_ENDPOINT_URL, else the server
+`make emulator-up` started) or from a local directory (LAKE_DIR / --lake-dir).
+Tables the Athena SQL names are views here:
+  playback.events          read_parquet(<lake>/events/*/*/*.parquet), dt/hour from the path
+  playback.royalty_ledger  read_parquet(<lake>/royalty/ledger/*/*.parquet), close_id from the path
+SQL is transpiled Trino -> DuckDB with sqlglot. `{{name}}` placeholders are
+filled from --param name=value. Errors: one line on stderr, exit 1 (2: usage).
+
+  lake_query.py --sql "SELECT count(*) FROM playback.events"
+  lake_query.py --file infra/athena/royalty_report.sql --param close_date=2026-01-01
+  lake_query.py --json - < query.sql                      # machine-readable output
+  lake_query.py --copy-to s3://b/p/data.parquet - < q.sql  # result as one Parquet file
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import decimal
+import json
+import os
+import re
+import socket
+import sys
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+SAFE_VALUE = re.compile(r"^[A-Za-z0-9 _:./+-]*$")
+GLUE_TO_DUCKDB = {"string": "VARCHAR", "bigint": "BIGINT", "int": "INTEGER", "timestamp": "TIMESTAMPTZ"}
+LEDGER_COLUMNS = [("event_id", "VARCHAR"), ("event_day", "DATE"), ("title_id", "VARCHAR"),
+                  ("watched_ms", "BIGINT"), ("close_id", "VARCHAR")]
+
+
+class QueryError(Exception):
+    """A failure reported to the user as one line."""
+
+
+def lake_defaults() -> dict:
+    lake = json.loads((ROOT / "infra" / "pipeline.json").read_text())["lake"]
+    return {"bucket": lake["bucket"], "prefix": lake["prefix"],
+            "ledger_prefix": lake["reports_prefix"] + "ledger/"}
+
+
+def substitute(sql: str, params: dict[str, str]) -> str:
+    """Fills {{name}} placeholders; values are restricted so they cannot end a SQL string."""
+    for k, v in params.items():
+        if not SAFE_VALUE.match(v):
+            raise QueryError(f"parameter {k}={v!r}: only letters, digits, space and _:./+- allowed")
+
+    def fill(m: re.Match) -> str:
+        if m.group(1) not in params:
+            raise QueryError(f"unresolved parameter {{{{{m.group(1)}}}}} (pass --param {m.group(1)}=...)")
+        return params[m.group(1)]
+
+    return PLACEHOLDER.sub(fill, sql)
+
+
+def transpile(sql: str) -> list[str]:
+    import sqlglot
+    from sqlglot.errors import ParseError
+
+    try:
+        stmts = [s for s in sqlglot.transpile(sql, read="trino", write="duckdb") if s.strip()]
+    except ParseError as e:
+        raise QueryError(f"bad SQL: {str(e).splitlines()[0]}") from None
+    if not stmts:
+        raise QueryError("no SQL statement given")
+    return stmts
+
+
+def endpoint_from_env() -> str | None:
+    url = os.environ.get("AWS_ENDPOINT_URL")
+    if url:
+        return url
+    run = ROOT / ".run" / "moto.url"
+    return run.read_text().strip() if run.exists() else None
+
+
+def check_reachable(url: str) -> urllib.parse.SplitResult:
+    u = urllib.parse.urlsplit(url)
+    port = u.port or (443 if u.scheme == "https" else 80)
+    try:
+        socket.create_connection((u.hostname, port), timeout=2).close()
+    except OSError:
+        raise QueryError(f"no emulator at {url} (start one: make emulator-up, or set LAKE_DIR)") from None
+    return u
+
+
+def connect(endpoint: str | None):
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    if endpoint:
+        u = check_reachable(endpoint)
+        ext = (Path(duckdb.__file__).resolve().parent.parent / "duckdb_ext" / "extensions"
+               / f"v{duckdb.__version__}" / "linux_amd64" / "httpfs.duckdb_extension")
+        if not ext.exists():
+            raise QueryError(f"httpfs extension missing at {ext} (pip install -r requirements-dev.txt)")
+        con.execute(f"LOAD '{ext}'")
+        region = os.environ.get("AWS_REGION", "us-east-1")
+        key = os.environ.get("AWS_ACCESS_KEY_ID", "test")
+        secret = os.environ.get("AWS_SECRET_ACCESS_KEY", "test")
+        con.execute(
+            f"CREATE SECRET lake (TYPE s3, KEY_ID '{key}', SECRET '{secret}', REGION '{region}', "
+            f"ENDPOINT '{u.netloc}', URL_STYLE 'path', USE_SSL {str(u.scheme == 'https').lower()})")
+    return con
+
+
+def lake_columns_sql() -> str:
+    cols = json.loads((ROOT / "events" / "lake-columns.json").read_text())
+    defs = [(c["name"], GLUE_TO_DUCKDB[c["type"]]) for c in cols["columns"] + cols["partition_keys"]]
+    return ", ".join(f"CAST(NULL AS {t}) AS {n}" for n, t in defs)
+
+
+def has_files(con, pattern: str) -> bool:
+    try:
+        return con.execute("SELECT count(*) FROM glob(?)", [pattern]).fetchone()[0] > 0
+    except Exception as e:  # e.g. the bucket does not exist
+        raise QueryError(f"cannot list {pattern}: {str(e).splitlines()[0]}") from None
+
+
+def create_views(con, root: str, prefix: str, ledger_prefix: str) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS playback")
+    events = f"{root}/{prefix.strip('/')}/*/*/*.parquet"
+    if has_files(con, events):
+        con.execute(
+            "CREATE VIEW playback.events AS SELECT * FROM read_parquet("
+            f"'{events}', hive_partitioning = true, hive_types = {{'dt': VARCHAR, 'hour': VARCHAR}})")
+    else:  # no data yet: an empty table with the lake's columns, so queries still bind
+        con.execute(f"CREATE VIEW playback.events AS SELECT {lake_columns_sql()} WHERE false")
+    ledger = f"{root}/{ledger_prefix.strip('/')}/*/*.parquet"
+    if has_files(con, ledger):
+        con.execute(
+            "CREATE VIEW playback.royalty_ledger AS SELECT * FROM read_parquet("
+            f"'{ledger}', hive_partitioning = true, hive_types = {{'close_id': VARCHAR}})")
+    else:
+        cols = ", ".join(f"CAST(NULL AS {t}) AS {n}" for n, t in LEDGER_COLUMNS)
+        con.execute(f"CREATE VIEW playback.royalty_ledger AS SELECT {cols} WHERE false")
+
+
+def as_text(v) -> str | None:
+    """Athena's GetQueryResults renders every value as text; so does --json."""
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, datetime.datetime):
+        if v.tzinfo is not None:  # TIMESTAMPTZ: UTC wall time, as Athena prints timestamps
+            v = v.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        return v.isoformat(sep=" ", timespec="milliseconds")
+    if isinstance(v, (datetime.date, datetime.time)):
+        return v.isoformat()
+    if isinstance(v, decimal.Decimal):
+        return format(v, "f")
+    return str(v)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.sql is not None:
+        sql = args.sql
+    elif args.file == "-":
+        sql = sys.stdin.read()
+    elif args.file:
+        path = Path(args.file)
+        if not path.is_file():
+            raise QueryError(f"no such SQL file: {args.file}")
+        sql = path.read_text()
+    else:
+        raise QueryError("give SQL with --sql, a file, or - for stdin")
+    params = {}
+    for p in args.param:
+        k, sep, v = p.partition("=")
+        if not sep or not PLACEHOLDER.fullmatch("{{" + k + "}}"):
+            raise QueryError(f"--param {p!r}: expected name=value")
+        params[k] = v
+    stmts = transpile(substitute(sql, params))
+
+    defaults = lake_defaults()
+    lake_dir = args.lake_dir or os.environ.get("LAKE_DIR")
+    if lake_dir:
+        if not Path(lake_dir).is_dir():
+            raise QueryError(f"LAKE_DIR {lake_dir} is not a directory")
+        con, root = connect(None), str(Path(lake_dir).resolve())
+    else:
+        endpoint = args.endpoint or endpoint_from_env()
+        if not endpoint:
+            raise QueryError("no emulator: set AWS_ENDPOINT_URL, run `make emulator-up`, or set LAKE_DIR")
+        con, root = connect(endpoint), f"s3://{args.bucket or defaults['bucket']}"
+    create_views(con, root, args.prefix or defaults["prefix"], args.ledger_prefix or defaults["ledger_prefix"])
+
+    try:
+        for s in stmts[:-1]:
+            con.execute(s)
+        last = stmts[-1]
+        if args.copy_to:
+            # One thread: row groups in a fixed order, so a re-run writes identical bytes.
+            con.execute("SET threads = 1")
+            n = con.execute(f"COPY ({last}) TO '{args.copy_to}' (FORMAT parquet, COMPRESSION snappy)").fetchone()
+            cols, rows = ["rows_written"], [[as_text(n[0] if n else 0)]]
+        else:
+            rel = con.execute(last)
+            cols = [d[0] for d in rel.description] if rel.description else []
+            rows = [[as_text(v) for v in r] for r in rel.fetchall()] if cols else []
+    except Exception as e:
+        msg = " ".join(str(e).split())
+        raise QueryError(f"query failed: {msg[:500]}") from None
+
+    if args.json:
+        json.dump({"columns": cols, "rows": rows}, sys.stdout, separators=(",", ":"))
+        sys.stdout.write("\n")
+    else:
+        print_table(cols, rows)
+    return 0
+
+
+def print_table(cols: list[str], rows: list[list[str | None]]) -> None:
+    cells = [["NULL" if v is None else v for v in r] for r in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(cols)]
+    line = lambda vals: " | ".join(v.ljust(w) for v, w in zip(vals, widths)).rstrip()
+    print(line(cols))
+    print("-+-".join("-" * w for w in widths))
+    for r in cells:
+        print(line(r))
+    print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("file", nargs="?", help="SQL file, or - for stdin")
+    ap.add_argument("--sql", help="SQL text (instead of a file)")
+    ap.add_argument("--file", dest="file_opt", help="SQL file")
+    ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    ap.add_argument("--json", action="store_true", help='print {"columns": [...], "rows": [[...]]}')
+    ap.add_argument("--copy-to", help="write the result as one Parquet file to this URL/path")
+    ap.add_argument("--bucket", help="lake bucket (default: infra/pipeline.json)")
+    ap.add_argument("--prefix", help="events prefix (default: infra/pipeline.json)")
+    ap.add_argument("--ledger-prefix", help="royalty ledger prefix (default: <reports_prefix>ledger/)")
+    ap.add_argument("--lake-dir", help="read the lake from this directory instead of S3 (or LAKE_DIR)")
+    ap.add_argument("--endpoint", help="S3 endpoint (default: AWS_ENDPOINT_URL, then .run/moto.url)")
+    args = ap.parse_args(argv)
+    args.file = args.file_opt or args.file
+    try:
+        return run(args)
+    except QueryError as e:
+        print(f"lake_query: {e}", file=sys.stderr)
+        return 1
+    except ModuleNotFoundError as e:
+        print(f"lake_query: {e.name} is not installed (pip install -r requirements-dev.txt)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
