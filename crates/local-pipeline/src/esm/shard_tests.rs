@@ -109,7 +109,7 @@ async fn a_reported_failure_is_retried_then_discarded_and_the_shard_moves_on() {
         *seen.lock().unwrap(),
         vec![vec![1, 2, 3, 4, 5], vec![3, 4, 5], vec![3, 4, 5]]
     );
-    let sent = dest.0.lock().unwrap();
+    let sent = dest.0.lock().unwrap().clone();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0]["requestContext"]["approximateInvokeCount"], 3);
     assert_eq!(sent[0]["KinesisBatchInfo"]["startSequenceNumber"], "3");
@@ -118,7 +118,7 @@ async fn a_reported_failure_is_retried_then_discarded_and_the_shard_moves_on() {
         m.checkpoints.get("c", "shardId-000000000000").as_deref(),
         Some("5")
     );
-    drop(sent);
+
     shard.push(vec![rec(6, 1_000)]);
     run(&mut shard, &m, TICK).await;
     assert_eq!(seen.lock().unwrap().last().unwrap(), &vec![6]);
@@ -150,7 +150,7 @@ async fn bisection_isolates_a_record_that_makes_the_function_fail() {
     shard.push((1..=8).map(|n| rec(n, 1_000)).collect());
     run(&mut shard, &m, TICK).await;
     assert_eq!(*ok.lock().unwrap(), vec![1, 2, 3, 4, 5, 7, 8]);
-    let sent = dest.0.lock().unwrap();
+    let sent = dest.0.lock().unwrap().clone();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0]["KinesisBatchInfo"]["startSequenceNumber"], "6");
     assert_eq!(sent[0]["KinesisBatchInfo"]["batchSize"], 1);

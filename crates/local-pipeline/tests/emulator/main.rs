@@ -1,0 +1,9 @@
+//! Integration tests against the emulator (AWS_ENDPOINT_URL; skipped when
+//! unset). Every test uses its own prefixed resources.
+
+mod common;
+mod kinesis;
+mod qoe;
+mod redrive;
+mod setup;
+mod sqs;

@@ -1,0 +1,160 @@
+use aws_sdk_kinesis::types::ShardIteratorType;
+use local_pipeline::redrive::{redrive, RedriveOptions, Target};
+use serde_json::json;
+
+use crate::common::*;
+
+#[tokio::test]
+async fn redrive_moves_messages_back_and_dry_run_changes_nothing() {
+    let Some(aws) = emulator("redrive").await else {
+        return;
+    };
+    let t = topology("redrive");
+    let r = setup(&aws, &t).await;
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    for body in ["one", "two", "three"] {
+        sqs.send_message()
+            .queue_url(&r.quality_dlq_url)
+            .message_body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+    let dry = RedriveOptions {
+        dry_run: true,
+        ..RedriveOptions::default()
+    };
+    let report = redrive(
+        &sqs,
+        &r.quality_dlq_url,
+        Target::Queue(&r.quality_queue_url),
+        dry,
+    )
+    .await
+    .unwrap();
+    assert_eq!((report.received, report.moved, report.deleted), (3, 0, 0));
+    assert_eq!(
+        visible(&aws, &r.quality_dlq_url).await,
+        3,
+        "dry run leaves the DLQ as it was"
+    );
+
+    let two = RedriveOptions {
+        max: Some(2),
+        ..RedriveOptions::default()
+    };
+    let report = redrive(
+        &sqs,
+        &r.quality_dlq_url,
+        Target::Queue(&r.quality_queue_url),
+        two,
+    )
+    .await
+    .unwrap();
+    assert_eq!((report.moved, report.deleted), (2, 2));
+    let report = redrive(
+        &sqs,
+        &r.quality_dlq_url,
+        Target::Queue(&r.quality_queue_url),
+        RedriveOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.moved, 1);
+    let mut moved = drain(&aws, &r.quality_queue_url).await;
+    moved.sort();
+    assert_eq!(moved, vec!["one", "three", "two"]);
+    assert_eq!(visible(&aws, &r.quality_dlq_url).await, 0);
+}
+
+#[tokio::test]
+async fn redrive_to_stream_re_puts_dead_letter_payloads() {
+    let Some(aws) = emulator("redrive_stream").await else {
+        return;
+    };
+    let t = topology("restream");
+    let r = setup(&aws, &t).await;
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let payload = event("e-fixed", "heartbeat", "viewer-7", "s-7", "title-1").to_string();
+    let letter = json!({
+        "consumer": "session-features", "reason_code": "missing_field", "reason": "fixed since",
+        "event_id": "e-fixed", "source": "shardId-000000000000/1/0", "payload": payload,
+    });
+    sqs.send_message()
+        .queue_url(&r.poison_dlq_url)
+        .message_body(letter.to_string())
+        .send()
+        .await
+        .unwrap();
+    sqs.send_message()
+        .queue_url(&r.poison_dlq_url)
+        .message_body("not a dead letter")
+        .send()
+        .await
+        .unwrap();
+    let kinesis = aws_sdk_kinesis::Client::new(&aws);
+    let report = redrive(
+        &sqs,
+        &r.poison_dlq_url,
+        Target::Stream(&kinesis, &r.stream_name),
+        RedriveOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (report.moved, report.records_put, report.skipped),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        drain(&aws, &r.poison_dlq_url).await,
+        vec!["not a dead letter"]
+    );
+    let mut found = Vec::new();
+    for shard in local_pipeline::esm::reader::list_shards(&kinesis, &r.stream_name)
+        .await
+        .unwrap()
+    {
+        let it = kinesis
+            .get_shard_iterator()
+            .stream_name(&r.stream_name)
+            .shard_id(shard)
+            .shard_iterator_type(ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .unwrap()
+            .shard_iterator;
+        let out = kinesis
+            .get_records()
+            .set_shard_iterator(it)
+            .send()
+            .await
+            .unwrap();
+        found.extend(
+            out.records
+                .into_iter()
+                .map(|r| (r.partition_key, r.data.into_inner())),
+        );
+    }
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].1, payload.as_bytes());
+}
+
+#[test]
+fn cli_misuse_is_one_line_and_non_zero() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_playback-local"))
+        .args(["redrive", "--from", "some-dlq"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_playback-local"))
+        .args(["frobnicate"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim().lines().count(),
+        1
+    );
+}
