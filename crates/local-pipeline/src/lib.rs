@@ -6,6 +6,7 @@
 
 pub mod esm;
 pub mod function;
+pub mod lake_landing;
 pub mod on_failure;
 pub mod redrive;
 pub mod runner;

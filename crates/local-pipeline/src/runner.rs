@@ -355,8 +355,13 @@ impl PipelineHandle {
     }
 }
 
-/// The lake landing for `run`: adapter point for `lake::FirehoseEmulator`
-/// (see lake_landing.rs); None until it is wired.
-pub async fn lake_sink(_aws: &SdkConfig, _t: &Topology, _r: &Resources) -> Option<SharedSink> {
-    None
+/// The lake landing for `run`: the Firehose emulator writing to the lake bucket.
+pub async fn lake_sink(aws: &SdkConfig, t: &Topology, r: &Resources) -> Option<SharedSink> {
+    match crate::lake_landing::s3_sink(aws, t, r) {
+        Ok(sink) => Some(sink),
+        Err(e) => {
+            tracing::warn!(error = %e, "lake landing disabled");
+            None
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 mod common;
 mod kinesis;
+mod lake;
 mod qoe;
 mod redrive;
 mod setup;
