@@ -6,7 +6,7 @@
 # With AWS_ENDPOINT_URL already set (e.g. LocalStack), nothing is started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUN=.run
+RUN=${EMULATOR_STATE:-.run}   # another dir = another, independent server
 VENV=${VENV:-.venv}
 mkdir -p "$RUN"
 
