@@ -114,7 +114,7 @@ pub async fn setup(aws: &SdkConfig, t: &Topology) -> Result<Resources> {
     {
         Ok(out) => out.topic_arn,
         Err(e) => {
-            tracing::warn!(error = %aws_err::<_>("sns.CreateTopic")(e), "no alerts topic; alerts are stored only");
+            tracing::warn!(error = %short(&e), "no alerts topic; alerts are stored only");
             None
         }
     };
@@ -365,8 +365,22 @@ async fn firehose(
         Ok(out) => Some(out.delivery_stream_arn.unwrap_or(arn)),
         Err(e) if error_code(&e) == Some("ResourceInUseException") => Some(arn),
         Err(e) => {
-            tracing::warn!(error = %aws_err::<_>("firehose.CreateDeliveryStream")(e), "no delivery stream on the emulator; the local landing does not need one");
+            tracing::warn!(error = %short(&e), "no delivery stream on the emulator; the local landing does not need one");
             None
         }
+    }
+}
+
+/// Code and first 200 characters of a service error, for warnings about optional resources.
+fn short<E, R>(e: &aws_sdk_sqs::error::SdkError<E, R>) -> String
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+{
+    match e.as_service_error() {
+        Some(se) => {
+            let msg: String = se.message().unwrap_or_default().chars().take(200).collect();
+            format!("{}: {msg}", se.code().unwrap_or("error"))
+        }
+        None => "no answer from the endpoint".to_string(),
     }
 }

@@ -158,3 +158,100 @@ fn cli_misuse_is_one_line_and_non_zero() {
         1
     );
 }
+
+#[tokio::test]
+async fn redrive_to_stream_re_reads_the_records_of_an_on_failure_record() {
+    let Some(aws) = emulator("redrive_on_failure").await else {
+        return;
+    };
+    let t = topology("reonfail");
+    let r = setup(&aws, &t).await;
+    let key = "k".to_string();
+    let seqs = put(
+        &aws,
+        &r.stream_name,
+        &[
+            (key.clone(), b"a".to_vec()),
+            (key.clone(), b"b".to_vec()),
+            (key.clone(), b"c".to_vec()),
+        ],
+    )
+    .await;
+    let kinesis = aws_sdk_kinesis::Client::new(&aws);
+    let shards = local_pipeline::esm::reader::list_shards(&kinesis, &r.stream_name)
+        .await
+        .unwrap();
+    // The shard holding the records: the one whose TRIM_HORIZON read returns them.
+    let mut shard_id = String::new();
+    for shard in shards {
+        let it = kinesis
+            .get_shard_iterator()
+            .stream_name(&r.stream_name)
+            .shard_id(&shard)
+            .shard_iterator_type(ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .unwrap()
+            .shard_iterator;
+        if !kinesis
+            .get_records()
+            .set_shard_iterator(it)
+            .send()
+            .await
+            .unwrap()
+            .records
+            .is_empty()
+        {
+            shard_id = shard;
+        }
+    }
+    let record = json!({
+        "requestContext": {"condition": "RetryAttemptsExhausted"},
+        "KinesisBatchInfo": {"shardId": shard_id, "startSequenceNumber": seqs[1], "endSequenceNumber": seqs[2], "batchSize": 2, "streamArn": r.stream_arn},
+    });
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    sqs.send_message()
+        .queue_url(&r.poison_dlq_url)
+        .message_body(record.to_string())
+        .send()
+        .await
+        .unwrap();
+    let report = redrive(
+        &sqs,
+        &r.poison_dlq_url,
+        Target::Stream(&kinesis, &r.stream_name),
+        RedriveOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((report.moved, report.records_put), (1, 2));
+    let it = kinesis
+        .get_shard_iterator()
+        .stream_name(&r.stream_name)
+        .shard_id(&shard_id)
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap()
+        .shard_iterator;
+    let data: Vec<Vec<u8>> = kinesis
+        .get_records()
+        .set_shard_iterator(it)
+        .send()
+        .await
+        .unwrap()
+        .records
+        .into_iter()
+        .map(|r| r.data.into_inner())
+        .collect();
+    assert_eq!(
+        data,
+        vec![
+            b"a".to_vec(),
+            b"b".to_vec(),
+            b"c".to_vec(),
+            b"b".to_vec(),
+            b"c".to_vec()
+        ]
+    );
+}
