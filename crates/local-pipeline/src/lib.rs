@@ -39,14 +39,25 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Wraps an SDK error with the operation that failed, keeping the service's message.
-pub(crate) fn aws_err<E>(operation: &'static str) -> impl FnOnce(E) -> Error
+/// Wraps an SDK error with the operation that failed: the service's code and
+/// message when it answered, else the transport's full story.
+pub(crate) fn aws_err<E, R>(
+    operation: &'static str,
+) -> impl FnOnce(aws_sdk_sqs::error::SdkError<E, R>) -> Error
 where
-    E: std::error::Error + 'static,
+    E: std::error::Error + aws_smithy_types::error::metadata::ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug + 'static,
 {
-    move |e| Error::Aws {
-        operation,
-        message: aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
+    move |e| {
+        let message = match e.as_service_error() {
+            Some(se) if se.code().is_some() => format!(
+                "{}: {}",
+                se.code().unwrap_or_default(),
+                se.message().unwrap_or_default()
+            ),
+            _ => aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
+        };
+        Error::Aws { operation, message }
     }
 }
 
