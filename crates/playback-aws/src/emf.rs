@@ -5,12 +5,22 @@ use serde_json::{json, Map, Value};
 
 pub const NAMESPACE: &str = "Playback";
 
-/// Prints one EMF document with the given dimensions and (name, value, unit) metrics.
+/// Prints one EMF document with the given dimensions and (name, value, unit)
+/// metrics. Only inside Lambda (or with `PLAYBACK_EMF=stdout`): when the local
+/// pipeline runs the handlers in-process, nobody collects them.
 pub fn emit(dimensions: &[(&str, &str)], metrics: &[(&str, f64, &str)]) {
-    println!(
-        "{}",
-        document(chrono::Utc::now().timestamp_millis(), dimensions, metrics)
-    );
+    if enabled() {
+        let now = chrono::Utc::now().timestamp_millis();
+        println!("{}", document(now, dimensions, metrics));
+    }
+}
+
+fn enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| {
+        std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some()
+            || std::env::var("PLAYBACK_EMF").is_ok_and(|v| v == "stdout")
+    })
 }
 
 pub fn document(ts_ms: i64, dimensions: &[(&str, &str)], metrics: &[(&str, f64, &str)]) -> Value {

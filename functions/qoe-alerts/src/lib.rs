@@ -10,10 +10,12 @@ use playback_aws::emf;
 use playback_aws::kinesis_batch::{decode_batch, WindowResponse};
 use playback_aws::AwsError;
 use playback_domain::ports::{AlertSink, DeadLetters, PortError, WindowStore};
-use playback_domain::qoe::{Alert, AlertRule, ShardWindow, Window, STATE_KEY};
+use playback_domain::qoe::{Alert, AlertRule, PartialWindow, ShardWindow, Window, STATE_KEY};
 use playback_domain::Clock;
 
 pub const CONSUMER: &str = "qoe-alerts";
+/// Window-store writes in flight during a flush.
+const FLUSH_CONCURRENCY: usize = 32;
 
 #[derive(Debug, thiserror::Error)]
 pub enum QoeError {
@@ -77,7 +79,9 @@ impl<W: WindowStore, A: AlertSink, D: DeadLetters> QoeAlerts<W, A, D> {
         Ok((response, report))
     }
 
-    /// One write per title x region for this shard; a retried flush adds nothing twice.
+    /// One write per title x region for this shard; a retried flush adds
+    /// nothing twice. Writes run concurrently: a shard may hold hundreds of
+    /// groups and the window's alert budget is seconds.
     async fn flush(
         &self,
         window: &ShardWindow,
@@ -85,40 +89,30 @@ impl<W: WindowStore, A: AlertSink, D: DeadLetters> QoeAlerts<W, A, D> {
         shard: &str,
         clock: Clock,
     ) -> Result<FlushReport, QoeError> {
+        let entries = window.entries();
+        // A plain loop, not a stream combinator with a closure: the closure's
+        // higher-ranked lifetimes would make this future lose `Send`.
+        let mut results = Vec::with_capacity(entries.len());
+        for chunk in entries.chunks(FLUSH_CONCURRENCY) {
+            let mut batch = Vec::with_capacity(chunk.len());
+            for (title, region, partial) in chunk {
+                batch.push(self.flush_group(title, region, partial, bounds, shard, clock));
+            }
+            results.extend(futures::future::join_all(batch).await);
+        }
         let mut report = FlushReport::default();
-        let mut by_region: std::collections::BTreeMap<&str, (u64, u64, u64)> = Default::default();
-        for (title, region, partial) in window.entries() {
-            let totals = self
-                .windows
-                .flush_partial(title, region, bounds, shard, partial)
-                .await?;
+        for r in results {
+            if let Some(alert) = r? {
+                report.alerts_raised.push(alert);
+            }
             report.groups_flushed += 1;
+        }
+        let mut by_region: std::collections::BTreeMap<&str, (u64, u64, u64)> = Default::default();
+        for (_, region, partial) in &entries {
             let r = by_region.entry(region).or_default();
             r.0 += partial.watched_ms;
             r.1 += partial.stalled_ms;
             r.2 += partial.viewers.len() as u64;
-            if let Some(ratio) = self.rule.breach(&totals) {
-                let alert = Alert {
-                    title_id: title.to_string(),
-                    region: region.to_string(),
-                    window: bounds,
-                    ratio,
-                    baseline_ratio: self.rule.baseline_ratio,
-                    threshold: self.rule.threshold(),
-                    totals,
-                    raised_at_ms: clock.now_ms,
-                };
-                if self.alerts.raise(&alert).await? {
-                    tracing::warn!(
-                        title,
-                        region,
-                        ratio,
-                        window_start = bounds.start_ms,
-                        "rebuffering alert raised"
-                    );
-                    report.alerts_raised.push(alert);
-                }
-            }
         }
         for (region, (watched, stalled, viewers)) in by_region {
             let ratio =
@@ -140,6 +134,46 @@ impl<W: WindowStore, A: AlertSink, D: DeadLetters> QoeAlerts<W, A, D> {
             );
         }
         Ok(report)
+    }
+
+    /// Flushes one title x region and raises its alert if the combined totals breach.
+    async fn flush_group(
+        &self,
+        title: &str,
+        region: &str,
+        partial: &PartialWindow,
+        bounds: Window,
+        shard: &str,
+        clock: Clock,
+    ) -> Result<Option<Alert>, QoeError> {
+        let totals = self
+            .windows
+            .flush_partial(title, region, bounds, shard, partial)
+            .await?;
+        let Some(ratio) = self.rule.breach(&totals) else {
+            return Ok(None);
+        };
+        let alert = Alert {
+            title_id: title.to_string(),
+            region: region.to_string(),
+            window: bounds,
+            ratio,
+            baseline_ratio: self.rule.baseline_ratio,
+            threshold: self.rule.threshold(),
+            totals,
+            raised_at_ms: clock.now_ms,
+        };
+        if !self.alerts.raise(&alert).await? {
+            return Ok(None);
+        }
+        tracing::warn!(
+            title,
+            region,
+            ratio,
+            window_start = bounds.start_ms,
+            "rebuffering alert raised"
+        );
+        Ok(Some(alert))
     }
 }
 
