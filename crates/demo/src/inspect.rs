@@ -1,0 +1,197 @@
+//! Reads back what the pipeline produced: alert and window items, features,
+//! dead letters and lake files. Used by the demo and the end-to-end tests.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use playback_aws::dynamo::{get_i64, get_s, get_u64, Item};
+use playback_domain::lake::LakeRow;
+use playback_domain::ports::DeadLetter;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRow {
+    pub title_id: String,
+    pub region: String,
+    pub window_start_ms: i64,
+    pub window_end_ms: i64,
+    pub ratio: f64,
+    pub baseline_ratio: f64,
+    pub threshold: f64,
+    pub sessions: u64,
+    pub raised_at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowRow {
+    pub title_id: String,
+    pub region: String,
+    pub window_start_ms: i64,
+    pub watched_ms: u64,
+    pub stalled_ms: u64,
+    pub sessions: u64,
+    pub viewers: u64,
+}
+
+fn get_f64(item: &Item, k: &str) -> f64 {
+    item.get(k)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0.0)
+}
+
+pub async fn scan(dynamo: &aws_sdk_dynamodb::Client, table: &str) -> Result<Vec<Item>> {
+    let mut out = Vec::new();
+    let mut start: Option<Item> = None;
+    loop {
+        let resp = dynamo
+            .scan()
+            .table_name(table)
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .with_context(|| format!("scanning {table}"))?;
+        out.extend(resp.items.unwrap_or_default());
+        match resp.last_evaluated_key {
+            Some(k) if !k.is_empty() => start = Some(k),
+            _ => return Ok(out),
+        }
+    }
+}
+
+pub async fn alerts(dynamo: &aws_sdk_dynamodb::Client, table: &str) -> Result<Vec<AlertRow>> {
+    let mut rows: Vec<AlertRow> = scan(dynamo, table)
+        .await?
+        .iter()
+        .map(|i| AlertRow {
+            title_id: get_s(i, "title_id").unwrap_or_default(),
+            region: get_s(i, "region").unwrap_or_default(),
+            window_start_ms: get_i64(i, "window_start"),
+            window_end_ms: get_i64(i, "window_end"),
+            ratio: get_f64(i, "ratio"),
+            baseline_ratio: get_f64(i, "baseline_ratio"),
+            threshold: get_f64(i, "threshold"),
+            sessions: get_u64(i, "sessions"),
+            raised_at_ms: get_i64(i, "raised_at_ms"),
+        })
+        .collect();
+    rows.sort_by_key(|a| (a.window_start_ms, a.title_id.clone(), a.region.clone()));
+    Ok(rows)
+}
+
+pub async fn windows(dynamo: &aws_sdk_dynamodb::Client, table: &str) -> Result<Vec<WindowRow>> {
+    let mut rows: Vec<WindowRow> = scan(dynamo, table)
+        .await?
+        .iter()
+        .map(|i| WindowRow {
+            title_id: get_s(i, "title_id").unwrap_or_default(),
+            region: get_s(i, "region").unwrap_or_default(),
+            window_start_ms: get_i64(i, "window_start"),
+            watched_ms: get_u64(i, "watched_ms"),
+            stalled_ms: get_u64(i, "stalled_ms"),
+            sessions: get_u64(i, "sessions"),
+            viewers: get_u64(i, "viewers"),
+        })
+        .collect();
+    rows.sort_by_key(|w| (w.window_start_ms, w.title_id.clone(), w.region.clone()));
+    Ok(rows)
+}
+
+/// Live concurrent viewers per title x region: the latest window of each.
+pub fn live_viewers(windows: &[WindowRow]) -> Vec<(String, String, i64, u64)> {
+    let mut latest: BTreeMap<(String, String), (i64, u64)> = BTreeMap::new();
+    for w in windows {
+        let e = latest
+            .entry((w.title_id.clone(), w.region.clone()))
+            .or_default();
+        if w.window_start_ms >= e.0 {
+            *e = (w.window_start_ms, w.viewers);
+        }
+    }
+    let mut v: Vec<_> = latest
+        .into_iter()
+        .map(|((t, r), (s, n))| (t, r, s, n))
+        .collect();
+    v.sort_by(|a, b| b.3.cmp(&a.3).then_with(|| a.0.cmp(&b.0)));
+    v
+}
+
+/// Receives every message of a queue once (each is hidden for 5 minutes after).
+pub async fn drain_queue(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<Vec<String>> {
+    let mut bodies = Vec::new();
+    loop {
+        let resp = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .visibility_timeout(300)
+            .wait_time_seconds(0)
+            .send()
+            .await
+            .with_context(|| format!("receiving from {url}"))?;
+        let msgs = resp.messages.unwrap_or_default();
+        if msgs.is_empty() {
+            return Ok(bodies);
+        }
+        bodies.extend(msgs.into_iter().filter_map(|m| m.body));
+    }
+}
+
+/// Dead letters (poison pills) among a queue's messages; other bodies are skipped.
+pub fn dead_letters(bodies: &[String]) -> Vec<DeadLetter> {
+    bodies
+        .iter()
+        .filter_map(|b| serde_json::from_str::<DeadLetter>(b).ok())
+        .collect()
+}
+
+pub struct LakeFile {
+    pub key: String,
+    pub bytes: usize,
+    pub rows: Vec<LakeRow>,
+}
+
+pub async fn lake_files(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<LakeFile>> {
+    let mut files = Vec::new();
+    let mut token = None;
+    loop {
+        let resp = s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .set_continuation_token(token.take())
+            .send()
+            .await
+            .with_context(|| format!("listing s3://{bucket}/{prefix}"))?;
+        for obj in resp.contents.unwrap_or_default() {
+            let Some(key) = obj.key else { continue };
+            if !key.ends_with(".parquet") {
+                continue;
+            }
+            let body = s3
+                .get_object()
+                .bucket(bucket)
+                .key(&key)
+                .send()
+                .await?
+                .body
+                .collect()
+                .await?;
+            let bytes = body.into_bytes();
+            let rows =
+                lake::parquet_io::read_rows(&bytes).with_context(|| format!("reading {key}"))?;
+            files.push(LakeFile {
+                key,
+                bytes: bytes.len(),
+                rows,
+            });
+        }
+        match resp.next_continuation_token {
+            Some(t) => token = Some(t),
+            None => return Ok(files),
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! What the demo prints while it runs and at the end, with the checks that
+//! make it fail loudly when a path did not do its job.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Result;
+use loadgen::{Incident, Manifest};
+use local_pipeline::{PipelineHandle, Resources, Topology};
+use playback_domain::ports::FeatureStore;
+
+use crate::{chart, inspect};
+
+/// One status line: consumers' progress, alerts so far.
+pub async fn status_line(dynamo: &aws_sdk_dynamodb::Client, r: &Resources, p: &PipelineHandle) {
+    let alerts = inspect::alerts(dynamo, &r.alerts_table)
+        .await
+        .map(|a| a.len())
+        .unwrap_or(0);
+    let parts: Vec<String> = p
+        .metrics()
+        .iter()
+        .map(|(name, m)| format!("{name}: {} rec, age {} ms", m.records, m.iterator_age_ms))
+        .collect();
+    println!(
+        "    [{}] alerts {alerts} | {}",
+        chrono::Utc::now().format("%H:%M:%S"),
+        parts.join(" | ")
+    );
+}
+
+/// Waits until no consumer has read anything new for a tumbling window and a bit.
+pub async fn wait_drained(p: &PipelineHandle, quiet_for: Duration, timeout: Duration) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut last = (0u64, tokio::time::Instant::now());
+    while tokio::time::Instant::now() < deadline {
+        let total: u64 = p.metrics().values().map(|m| m.records + m.batches).sum();
+        if total != last.0 {
+            last = (total, tokio::time::Instant::now());
+        } else if last.1.elapsed() >= quiet_for {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+fn secs(ms: i64) -> String {
+    format!("{:.1} s", ms as f64 / 1000.0)
+}
+
+fn utc(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+/// Prints every path's outcome; returns false if a check failed.
+pub async fn show(
+    aws: &aws_config::SdkConfig,
+    t: &Topology,
+    r: &Resources,
+    manifest: &Manifest,
+    incident: &Incident,
+    out_dir: &Path,
+) -> Result<bool> {
+    let dynamo = aws_sdk_dynamodb::Client::new(aws);
+    let mut ok = true;
+    let mut check = |cond: bool, what: String| {
+        println!("    {} {what}", if cond { "ok  " } else { "FAIL" });
+        ok &= cond;
+    };
+
+    println!(
+        "\n==> QoE alerts (threshold {:.3} = baseline {:.3} + margin {:.3})",
+        t.alerts.baseline_ratio + t.alerts.margin,
+        t.alerts.baseline_ratio,
+        t.alerts.margin
+    );
+    let alerts = inspect::alerts(&dynamo, &r.alerts_table).await?;
+    let (inc_start, _) = manifest.incident_interval_ms().unwrap_or_default();
+    for a in &alerts {
+        println!(
+            "    {} / {}  window {}-{}  ratio {:.3}  baseline {:.3}  sessions {}  raised {} after the window closed",
+            a.title_id, a.region, utc(a.window_start_ms), utc(a.window_end_ms), a.ratio, a.baseline_ratio,
+            a.sessions, secs(a.raised_at_ms - a.window_end_ms)
+        );
+    }
+    let on_incident =
+        |a: &&inspect::AlertRow| a.title_id == incident.title_id && a.region == incident.region;
+    let first = alerts
+        .iter()
+        .filter(on_incident)
+        .map(|a| a.raised_at_ms)
+        .min();
+    check(
+        first.is_some(),
+        format!(
+            "the incident on {} / {} raised an alert",
+            incident.title_id, incident.region
+        ),
+    );
+    if let Some(first) = first {
+        let latency = first - inc_start;
+        println!(
+            "    injection at {} -> first alert at {}: latency {}",
+            utc(inc_start),
+            utc(first),
+            secs(latency)
+        );
+        check(
+            latency <= 30_000,
+            format!("alert within 30 s of the injection ({})", secs(latency)),
+        );
+    }
+    let stray = alerts.iter().filter(|a| !on_incident(a)).count();
+    check(stray == 0, format!("no alert elsewhere ({stray} stray)"));
+
+    let windows = inspect::windows(&dynamo, &r.windows_table).await?;
+    println!("\n==> Live concurrent viewers (latest window, top 5 title x region)");
+    for (title, region, start, viewers) in inspect::live_viewers(&windows).into_iter().take(5) {
+        println!(
+            "    {title} / {region}: {viewers} viewers (window {})",
+            utc(start)
+        );
+    }
+
+    println!("\n==> Session features of the three busiest viewers");
+    let mut per_viewer: BTreeMap<&str, usize> = BTreeMap::new();
+    for l in manifest.lines.iter().filter(|l| l.valid) {
+        *per_viewer.entry(l.viewer_id.as_str()).or_default() += 1;
+    }
+    let mut busiest: Vec<(&str, usize)> = per_viewer.into_iter().collect();
+    busiest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let ids: Vec<String> = busiest.iter().take(3).map(|(v, _)| v.to_string()).collect();
+    let store =
+        playback_aws::features_store::DynamoFeatureStore::new(dynamo.clone(), &r.features_table, 0);
+    let features = store.load(&ids).await?;
+    for id in &ids {
+        match features.get(id) {
+            Some(f) => println!(
+                "    {id}: current {:?}, recent {:?}, session watched {} / stalled {} ms, skips {}, saves {}, lifetime watched {} ms, device {:?}",
+                f.current_title, f.recent_titles, f.session_watched_ms, f.session_stalled_ms,
+                f.session_skips, f.session_saves, f.lifetime_watched_ms, f.device_platform
+            ),
+            None => println!("    {id}: (no features)"),
+        }
+    }
+    check(
+        features.len() == ids.len(),
+        format!(
+            "features stored for {} of {} viewers",
+            features.len(),
+            ids.len()
+        ),
+    );
+
+    println!("\n==> Poison-pill DLQ");
+    let sqs = aws_sdk_sqs::Client::new(aws);
+    let letters = inspect::dead_letters(&inspect::drain_queue(&sqs, &r.poison_dlq_url).await?);
+    let mut by: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for l in &letters {
+        *by.entry((l.consumer.clone(), l.reason_code.clone()))
+            .or_default() += 1;
+    }
+    for ((consumer, code), n) in &by {
+        println!("    {consumer:<17} {code:<22} {n}");
+    }
+    for l in letters.iter().take(3) {
+        println!(
+            "    e.g. [{}] {} <- {}",
+            l.reason_code,
+            l.reason,
+            l.payload
+                .as_deref()
+                .unwrap_or("<binary>")
+                .chars()
+                .take(90)
+                .collect::<String>()
+        );
+    }
+    let expected = manifest.malformed_lines() as usize;
+    for consumer in ["qoe-alerts", "session-features"] {
+        let got = letters.iter().filter(|l| l.consumer == consumer).count();
+        check(
+            got == expected,
+            format!(
+                "{consumer}: {got} of {expected} malformed events in the DLQ, each with a reason"
+            ),
+        );
+    }
+
+    println!(
+        "\n==> Lake (Parquet on s3://{}/{})",
+        r.lake_bucket, t.lake.prefix
+    );
+    let s3 = aws_sdk_s3::Client::new(aws);
+    let files = inspect::lake_files(&s3, &r.lake_bucket, &t.lake.prefix).await?;
+    let rows: usize = files.iter().map(|f| f.rows.len()).sum();
+    let bytes: usize = files.iter().map(|f| f.bytes).sum();
+    for f in files.iter().take(6) {
+        println!("    {}  {} rows, {} bytes", f.key, f.rows.len(), f.bytes);
+    }
+    if files.len() > 6 {
+        println!("    ... {} files in all", files.len());
+    }
+    let valid = manifest.lines.iter().filter(|l| l.valid).count();
+    check(
+        rows == valid,
+        format!(
+            "{rows} rows landed = {valid} valid lines sent ({} files, {bytes} bytes)",
+            files.len()
+        ),
+    );
+
+    let series = chart::series(&windows, &incident.title_id, &incident.region);
+    let page = chart::html(&series, &alerts, t.alerts.baseline_ratio + t.alerts.margin);
+    let chart_path = out_dir.join("rebuffering.html");
+    std::fs::write(&chart_path, page)?;
+    println!(
+        "\n==> Chart of the rebuffering ratio: {}",
+        chart_path.display()
+    );
+
+    royalty_close(aws, t, r, manifest, &mut check).await?;
+    Ok(ok)
+}
+
+async fn royalty_close(
+    aws: &aws_config::SdkConfig,
+    t: &Topology,
+    r: &Resources,
+    manifest: &Manifest,
+    check: &mut impl FnMut(bool, String),
+) -> Result<()> {
+    let day = chrono::DateTime::from_timestamp_millis(manifest.config.start_time_ms)
+        .unwrap_or_default()
+        .date_naive();
+    println!("\n==> Royalty close of {day} (DuckDB over the lake, same SQL as Athena)");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let ledger = format!("{}ledger/", t.lake.reports_prefix);
+    let engine =
+        royalty::DuckDbEngine::in_workspace(&root, &r.lake_bucket, &t.lake.prefix, &ledger);
+    let store = royalty::Store::new(aws_sdk_s3::Client::new(aws), &r.lake_bucket);
+    let cfg = royalty::CloseConfig::new(&r.lake_bucket, &t.lake.reports_prefix, &ledger);
+    let outcome = royalty::close_day(&engine, &store, &cfg, day).await?;
+    println!("    report: s3://{}/{}", r.lake_bucket, outcome.csv_key);
+    println!(
+        "    {:<8} {:<11} {:>10} {:>8}",
+        "title", "event_day", "minutes", "events"
+    );
+    for row in outcome.report.rows.iter().take(10) {
+        println!(
+            "    {:<8} {:<11} {:>10.3} {:>8}",
+            row.title_id,
+            row.event_day,
+            row.watched_ms as f64 / 60_000.0,
+            row.events
+        );
+    }
+    let paid: i64 = outcome.report.rows.iter().map(|r| r.watched_ms).sum();
+    let expected: f64 = manifest
+        .minutes_by_title_day()
+        .iter()
+        .filter(|((_, d), _)| d.as_str() <= day.to_string().as_str())
+        .map(|(_, m)| m)
+        .sum();
+    check(
+        (paid as f64 / 60_000.0 - expected).abs() < 0.01,
+        format!(
+            "royalty minutes {:.3} = distinct valid events' minutes {expected:.3}",
+            paid as f64 / 60_000.0
+        ),
+    );
+    Ok(())
+}

@@ -1,0 +1,200 @@
+//! End to end, against the emulator at AWS_ENDPOINT_URL (moto via `make test`,
+//! or LocalStack): PutRecords of a generated scenario into the stream, the
+//! local pipeline runs every path, then each path's output is checked against
+//! the generator's own record of what it sent.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use anyhow::Result;
+use demo::inspect;
+use loadgen::{BadFirmware, Incident, Manifest, ScenarioConfig};
+use local_pipeline::topology::SESSION_FEATURES;
+use local_pipeline::{setup, LocalOverrides, Pipeline, PipelineOptions, Topology};
+
+fn emulator() -> bool {
+    let set = std::env::var_os("AWS_ENDPOINT_URL").is_some();
+    if !set {
+        eprintln!("skipped: AWS_ENDPOINT_URL is not set (run through `make test`)");
+    }
+    set
+}
+
+/// Per viewer, watched ms over distinct valid event ids: what features must hold.
+fn expected_lifetime_watched(m: &Manifest) -> BTreeMap<String, u64> {
+    let mut seen = BTreeSet::new();
+    let mut out: BTreeMap<String, u64> = BTreeMap::new();
+    for l in m.lines.iter().filter(|l| l.valid) {
+        let total = out.entry(l.viewer_id.clone()).or_default();
+        if seen.insert(l.event_id.clone()) {
+            *total += l.watched_ms.unwrap_or(0).max(0) as u64;
+        }
+    }
+    out
+}
+
+async fn features_snapshot(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Result<BTreeMap<String, String>> {
+    Ok(inspect::scan(dynamo, table)
+        .await?
+        .into_iter()
+        .map(|item| {
+            let id = playback_aws::dynamo::get_s(&item, "viewer_id").unwrap_or_default();
+            let f = playback_aws::features_store::from_item(&item).expect("valid features item");
+            (id, format!("{f:?}"))
+        })
+        .collect())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_to_features_alerts_dead_letters_and_parquet() -> Result<()> {
+    if !emulator() {
+        return Ok(());
+    }
+    let aws = playback_aws::load_aws_config().await;
+    let topology = Topology::load_default()?
+        .prefixed(&local_pipeline::topology::unique_prefix("e2e"))
+        .with_overrides(&LocalOverrides::quick());
+    let resources = setup(&aws, &topology).await?;
+    let options = PipelineOptions {
+        lake_sink: local_pipeline::runner::lake_sink(&aws, &topology, &resources).await,
+        ..Default::default()
+    };
+    let pipeline = Pipeline::start_with(&aws, &topology, &resources, options).await?;
+
+    let incident = Incident {
+        title_id: "t0001".into(),
+        region: "us-east".into(),
+        start_s: 10.0,
+        duration_s: 20.0,
+        stall_fraction: 0.4,
+    };
+    let cfg = ScenarioConfig {
+        seed: 11,
+        viewers: 400,
+        titles: 15,
+        rate: 100.0,
+        start_time_ms: chrono::Utc::now().timestamp_millis(),
+        duration_s: Some(40.0),
+        pack_linger_s: 1.0,
+        incident: Some(incident.clone()),
+        bad_firmware: Some(BadFirmware {
+            app_version: "*".into(),
+            rate: 0.03,
+        }),
+        retry_rate: 0.02,
+        late_rate: 0.01,
+        ..Default::default()
+    };
+    let dir = std::env::temp_dir().join(format!("e2e-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let manifest_path = dir.join("manifest.json");
+    let outputs = loadgen::runner::Outputs {
+        stream: Some(resources.stream_name.clone()),
+        manifest: Some(manifest_path.clone()),
+        quality_queue_url: Some(resources.quality_queue_url.clone()),
+        ..Default::default()
+    };
+    let opts = loadgen::runner::RunOptions {
+        progress: false,
+        ..Default::default()
+    };
+    loadgen::runner::run(cfg, outputs, opts).await?;
+    let window_s = topology
+        .consumer("qoe-alerts")?
+        .tumbling_window_s
+        .unwrap_or(5);
+    demo::report::wait_drained(
+        &pipeline,
+        Duration::from_secs(window_s + 3),
+        Duration::from_secs(180),
+    )
+    .await;
+    pipeline.shutdown().await;
+    let manifest = Manifest::read_from(&manifest_path)?;
+    let dynamo = aws_sdk_dynamodb::Client::new(&aws);
+
+    // Session features: every viewer, each distinct event counted once.
+    let expected = expected_lifetime_watched(&manifest);
+    let items = inspect::scan(&dynamo, &resources.features_table).await?;
+    let got: BTreeMap<String, u64> = items
+        .iter()
+        .map(|i| {
+            let f = playback_aws::features_store::from_item(i).unwrap();
+            (f.viewer_id, f.lifetime_watched_ms)
+        })
+        .collect();
+    assert_eq!(
+        got.len(),
+        expected.len(),
+        "one features item per viewer with valid events"
+    );
+    assert_eq!(
+        got, expected,
+        "lifetime watched ms = distinct valid events per viewer"
+    );
+
+    // QoE alerts: only on the incident, at most one per window (the table key).
+    let alerts = inspect::alerts(&dynamo, &resources.alerts_table).await?;
+    assert!(!alerts.is_empty(), "the incident raised an alert");
+    let (inc_start, inc_end) = manifest.incident_interval_ms().unwrap();
+    let window_ms = window_s as i64 * 1000;
+    for a in &alerts {
+        assert_eq!(
+            (a.title_id.as_str(), a.region.as_str()),
+            ("t0001", "us-east"),
+            "{a:?}"
+        );
+        assert!(
+            a.window_end_ms > inc_start && a.window_start_ms < inc_end + window_ms,
+            "{a:?}"
+        );
+        assert!(a.ratio >= topology.alerts.baseline_ratio + topology.alerts.margin);
+    }
+
+    // Poison pills: every malformed event, once per stream consumer, with a reason.
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let letters =
+        inspect::dead_letters(&inspect::drain_queue(&sqs, &resources.poison_dlq_url).await?);
+    let malformed = manifest.malformed_lines() as usize;
+    assert!(malformed > 0);
+    for consumer in ["qoe-alerts", "session-features"] {
+        let mine: Vec<_> = letters.iter().filter(|l| l.consumer == consumer).collect();
+        assert_eq!(
+            mine.len(),
+            malformed,
+            "{consumer}: every malformed event in the DLQ"
+        );
+        assert!(mine
+            .iter()
+            .all(|l| !l.reason.is_empty() && !l.reason_code.is_empty()));
+    }
+
+    // The lake: every valid line as a Parquet row, every distinct event present.
+    let s3 = aws_sdk_s3::Client::new(&aws);
+    let files = inspect::lake_files(&s3, &resources.lake_bucket, &topology.lake.prefix).await?;
+    let rows: Vec<_> = files.iter().flat_map(|f| f.rows.iter()).collect();
+    assert_eq!(
+        rows.len(),
+        manifest.lines.iter().filter(|l| l.valid).count()
+    );
+    let landed: BTreeSet<&str> = rows.iter().map(|r| r.event_id.as_str()).collect();
+    assert_eq!(landed, manifest.distinct_valid_event_ids());
+
+    // Replay: the whole stream again through session-features changes nothing.
+    let before = features_snapshot(&dynamo, &resources.features_table).await?;
+    let replay = PipelineOptions {
+        only: vec![SESSION_FEATURES.to_string()],
+        ..Default::default()
+    };
+    let again = Pipeline::start_with(&aws, &topology, &resources, replay).await?;
+    demo::report::wait_drained(&again, Duration::from_secs(6), Duration::from_secs(120)).await;
+    again.shutdown().await;
+    assert_eq!(
+        features_snapshot(&dynamo, &resources.features_table).await?,
+        before
+    );
+    Ok(())
+}
