@@ -9,7 +9,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 -include infra/Makefile.fragment
 -include mk/*.mk
 
-.PHONY: help venv build deploy-check test test-rust lint fmt emulator-up emulator-down clean
+.PHONY: help venv build demo deploy-check test test-rust lint fmt emulator-up emulator-down clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -23,6 +23,9 @@ venv: $(VENV)/.installed ## Create the project venv (moto, cargo-lambda, ziglang
 
 build: venv ## Build every Lambda for arm64 as target/lambda/<fn>/bootstrap.zip
 	cargo lambda build --release --arm64 --output-format zip $(addprefix -p ,$(FUNCTIONS))
+
+demo: venv ## The whole pipeline on this machine: incident + bad build -> alerts, features, DLQ, Parquet, chart, royalty close
+	scripts/with-emulator.sh cargo run --quiet -p demo -- $(DEMO_ARGS)
 
 deploy-check: build ## Deploy every built Lambda into the emulator (packaging check)
 	scripts/with-emulator.sh $(PY) scripts/deploy_check.py $(FUNCTIONS)

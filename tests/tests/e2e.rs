@@ -99,6 +99,7 @@ async fn stream_to_features_alerts_dead_letters_and_parquet() -> Result<()> {
     };
     let opts = loadgen::runner::RunOptions {
         progress: false,
+        max_batch_delay: Duration::from_secs(1),
         ..Default::default()
     };
     loadgen::runner::run(cfg, outputs, opts).await?;

@@ -22,9 +22,9 @@ struct Args {
     #[arg(long, default_value_t = 120.0)]
     duration_s: f64,
     /// Target events per second
-    #[arg(long, default_value_t = 150.0)]
+    #[arg(long, default_value_t = 120.0)]
     rate: f64,
-    #[arg(long, default_value_t = 1_500)]
+    #[arg(long, default_value_t = 800)]
     viewers: u32,
     #[arg(long, default_value_t = 40)]
     titles: u32,
@@ -101,8 +101,11 @@ async fn main() -> Result<()> {
         quality_queue_url: Some(resources.quality_queue_url.clone()),
         ..Default::default()
     };
+    // One PutRecords call in flight: batching up to a second of records keeps
+    // the producer ahead of the emulator, as a real producer library does.
     let opts = loadgen::runner::RunOptions {
         progress: false,
+        max_batch_delay: Duration::from_secs(1),
         ..Default::default()
     };
     let load = tokio::spawn(loadgen::runner::run(cfg, outputs, opts));

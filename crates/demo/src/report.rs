@@ -71,6 +71,11 @@ pub async fn show(
         ok &= cond;
     };
 
+    let s3 = aws_sdk_s3::Client::new(aws);
+    let files = inspect::lake_files(&s3, &r.lake_bucket, &t.lake.prefix).await?;
+    let lake_rows: Vec<&playback_domain::lake::LakeRow> =
+        files.iter().flat_map(|f| f.rows.iter()).collect();
+
     println!(
         "\n==> QoE alerts (threshold {:.3} = baseline {:.3} + margin {:.3})",
         t.alerts.baseline_ratio + t.alerts.margin,
@@ -93,18 +98,29 @@ pub async fn show(
         .filter(on_incident)
         .map(|a| a.raised_at_ms)
         .min();
-    check(
-        first.is_some(),
-        format!(
-            "the incident on {} / {} raised an alert",
-            incident.title_id, incident.region
-        ),
+    let what = format!(
+        "the incident on {} / {} raised an alert",
+        incident.title_id, incident.region
     );
-    if let Some(first) = first {
-        let latency = first - inc_start;
+    check(first.is_some(), what);
+    // Injection = when the first stalled heartbeat of the incident reached the
+    // stream (its lake row's ingest_time), so a slow load generator does not
+    // inflate the figure.
+    let injected = lake_rows
+        .iter()
+        .filter(|r| r.title_id == incident.title_id && r.region == incident.region)
+        .filter(|r| r.stalled_ms.unwrap_or(0) > 0)
+        .filter_map(|r| {
+            let event = playback_domain::event::parse_rfc3339_ms(&r.event_time).ok()?;
+            let ingest = playback_domain::event::parse_rfc3339_ms(&r.ingest_time).ok()?;
+            (event >= inc_start).then_some(ingest)
+        })
+        .min();
+    if let (Some(first), Some(injected)) = (first, injected) {
+        let latency = first - injected;
         println!(
-            "    injection at {} -> first alert at {}: latency {}",
-            utc(inc_start),
+            "    injection reached the stream at {} -> first alert at {}: latency {}",
+            utc(injected),
             utc(first),
             secs(latency)
         );
@@ -194,9 +210,7 @@ pub async fn show(
         "\n==> Lake (Parquet on s3://{}/{})",
         r.lake_bucket, t.lake.prefix
     );
-    let s3 = aws_sdk_s3::Client::new(aws);
-    let files = inspect::lake_files(&s3, &r.lake_bucket, &t.lake.prefix).await?;
-    let rows: usize = files.iter().map(|f| f.rows.len()).sum();
+    let rows = lake_rows.len();
     let bytes: usize = files.iter().map(|f| f.bytes).sum();
     for f in files.iter().take(6) {
         println!("    {}  {} rows, {} bytes", f.key, f.rows.len(), f.bytes);
