@@ -84,27 +84,7 @@ pub fn lake_columns() -> &'static LakeColumns {
 /// from the type itself (a row with every option unset serialises them as
 /// null), so a field made optional in the contract becomes nullable here.
 fn nullable_columns() -> Vec<String> {
-    let probe = LakeRow {
-        event_id: String::new(),
-        event_type: String::new(),
-        event_time: String::new(),
-        viewer_id: String::new(),
-        session_id: String::new(),
-        title_id: String::new(),
-        region: String::new(),
-        watched_ms: None,
-        stalled_ms: None,
-        bitrate_kbps: None,
-        position_ms: None,
-        device_platform: None,
-        app_version: None,
-        error_code: None,
-        schema_version: 0,
-        ingest_time: String::new(),
-        ingest_shard: String::new(),
-        ingest_seq: String::new(),
-        ingest_sub: 0,
-    };
+    let probe = LakeRow::default();
     match serde_json::to_value(&probe) {
         Ok(serde_json::Value::Object(m)) => m
             .into_iter()

@@ -17,7 +17,7 @@ pub struct Ingest<'a> {
     pub sub_index: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LakeRow {
     pub event_id: String,
     pub event_type: String,
@@ -76,27 +76,7 @@ impl LakeRow {
 
     /// Column names in declaration order (must equal events/lake-columns.json).
     pub fn column_names() -> Vec<String> {
-        let probe = LakeRow {
-            event_id: String::new(),
-            event_type: String::new(),
-            event_time: String::new(),
-            viewer_id: String::new(),
-            session_id: String::new(),
-            title_id: String::new(),
-            region: String::new(),
-            watched_ms: None,
-            stalled_ms: None,
-            bitrate_kbps: None,
-            position_ms: None,
-            device_platform: None,
-            app_version: None,
-            error_code: None,
-            schema_version: 0,
-            ingest_time: String::new(),
-            ingest_shard: String::new(),
-            ingest_seq: String::new(),
-            ingest_sub: 0,
-        };
+        let probe = LakeRow::default();
         // serde_json keeps declaration order only with preserve_order; walk the
         // serialised text instead, which is in declaration order.
         let text = serde_json::to_string(&probe).expect("row serialises");
