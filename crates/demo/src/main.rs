@@ -19,17 +19,17 @@ use local_pipeline::{setup, LocalOverrides, Pipeline, PipelineOptions, Topology}
 )]
 struct Args {
     /// How long the load runs, seconds
-    #[arg(long, default_value_t = 120.0)]
+    #[arg(long, default_value_t = 90.0)]
     duration_s: f64,
     /// Target events per second
-    #[arg(long, default_value_t = 120.0)]
+    #[arg(long, default_value_t = 80.0)]
     rate: f64,
-    #[arg(long, default_value_t = 800)]
+    #[arg(long, default_value_t = 600)]
     viewers: u32,
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = 30)]
     titles: u32,
     /// title:region:start_s:duration_s:stall_fraction
-    #[arg(long, default_value = "t0001:us-east:40:50:0.3")]
+    #[arg(long, default_value = "t0001:us-east:30:40:0.3")]
     incident: Incident,
     /// app_version:rate of malformed events from a bad build
     #[arg(long, default_value = "5.4.0-beta:0.2")]
