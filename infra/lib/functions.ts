@@ -1,6 +1,6 @@
 // The five Rust functions, their environment (names the Rust code reads), their
 // least-privilege grants and their event sources.
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -157,9 +157,16 @@ export class Functions extends Construct {
       actions: ['s3:GetObject'],
       resources: [lake.bucket.arnForObjects(`${l.prefix}*`), lake.bucket.arnForObjects(`${l.reports_prefix}*`)],
     }));
+    // The close owns its ledger table (created on first run) and replaces,
+    // never appends: it deletes its own ledger partition and report on re-run.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'LedgerTable',
+      actions: ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:GetPartition', 'glue:GetPartitions'],
+      resources: [Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `${l.glue_database}/royalty_ledger` })],
+    }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'ReportsWrite',
-      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
       resources: [lake.bucket.arnForObjects(`${l.reports_prefix}*`)],
     }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
