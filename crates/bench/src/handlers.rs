@@ -1,0 +1,524 @@
+//! Handler throughput and write amplification, against the in-memory twins.
+//!
+//! Two figures per handler, both on one thread (a current-thread Tokio runtime):
+//! - **end to end**: the event JSON bytes Lambda hands the runtime ->
+//!   `serde_path_to_error` + `serde_json::Deserializer::from_slice` (exactly
+//!   what `lambda_runtime` 1.5 does, including base64 of every record's `data`
+//!   via aws_lambda_events' `Base64Data`) -> `handle` -> `serde_json::to_vec`
+//!   of the response. This is the CPU a warm Lambda pays per batch, minus the
+//!   runtime's HTTP exchange and the network calls the twins stand in for.
+//! - **core**: `handle` on the already-deserialised event: decode (UTF-8,
+//!   newline split, JSON parse) + validate + aggregate + the store calls.
+//!
+//! plus the parts (deserialise only, `decode_batch` only) to show where the
+//! time goes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisTimeWindowEvent};
+use playback_aws::kinesis_batch::decode_batch;
+use playback_domain::features::{ViewerFeatures, RECENT_EVENT_IDS};
+use playback_domain::memory::{
+    MemoryAlertSink, MemoryDeadLetters, MemoryFeatureStore, MemoryWindowStore,
+};
+use playback_domain::qoe::AlertRule;
+use playback_domain::{Clock, StreamPosition};
+use qoe_alerts::QoeAlerts;
+use serde::Serialize;
+use session_features::SessionFeatures;
+use tokio::runtime::Runtime;
+
+use crate::inputs::EventFile;
+use crate::timing::{repeat, Stats};
+
+pub type Qoe = QoeAlerts<MemoryWindowStore, MemoryAlertSink, MemoryDeadLetters>;
+pub type Features = SessionFeatures<MemoryFeatureStore, MemoryDeadLetters>;
+
+/// The deployed alert rule (infra/pipeline.json `alerts`).
+pub fn alert_rule() -> AlertRule {
+    AlertRule {
+        baseline_ratio: 0.01,
+        margin: 0.04,
+        min_sessions: 5,
+        min_sample_ms: 60_000,
+    }
+}
+
+pub fn qoe() -> Qoe {
+    QoeAlerts {
+        windows: MemoryWindowStore::default(),
+        alerts: MemoryAlertSink::default(),
+        dead_letters: MemoryDeadLetters::default(),
+        rule: alert_rule(),
+    }
+}
+
+pub fn features(stored: BTreeMap<String, ViewerFeatures>) -> Features {
+    let store = MemoryFeatureStore::default();
+    *store.items.lock().unwrap() = stored;
+    SessionFeatures {
+        store,
+        dead_letters: MemoryDeadLetters::default(),
+    }
+}
+
+pub fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("current-thread runtime")
+}
+
+/// Deserialises a Lambda payload the way lambda_runtime 1.5 does.
+pub fn lambda_deserialize<T: serde::de::DeserializeOwned>(body: &[u8]) -> T {
+    let jd = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(jd).expect("benchmark input deserialises")
+}
+
+/// qoe-alerts end to end: event bytes -> response bytes.
+pub fn qoe_e2e(rt: &Runtime, h: &Qoe, body: &[u8], clock: Clock) -> Vec<u8> {
+    let event: KinesisTimeWindowEvent = lambda_deserialize(body);
+    let (resp, _) = rt.block_on(h.handle(&event, clock)).expect("qoe handle");
+    serde_json::to_vec(&resp).expect("response serialises")
+}
+
+/// session-features end to end: event bytes -> response bytes.
+pub fn features_e2e(rt: &Runtime, h: &Features, body: &[u8], clock: Clock) -> Vec<u8> {
+    let event: KinesisEvent = lambda_deserialize(body);
+    let (resp, _) = rt.block_on(h.handle(&event, clock));
+    serde_json::to_vec(&resp).expect("response serialises")
+}
+
+/// Stored features as after earlier batches: every viewer of `event` has an
+/// item with a full list of recent event ids, recent titles and a stream
+/// position before this batch (so nothing is skipped as a replay).
+pub fn warm_store(
+    rt: &Runtime,
+    event: &KinesisEvent,
+    clock: Clock,
+) -> BTreeMap<String, ViewerFeatures> {
+    let h = features(BTreeMap::new());
+    rt.block_on(h.handle(event, clock));
+    let mut items = h.store.items.into_inner().unwrap();
+    let before = StreamPosition::new("1", 0).expect("literal").sortable();
+    for f in items.values_mut() {
+        f.last_position = Some(before.clone());
+        f.recent_event_ids = (0..RECENT_EVENT_IDS)
+            .map(|i| format!("{}-earlier-{i:04}-0000-000000000000", f.viewer_id))
+            .collect();
+        f.events_applied += RECENT_EVENT_IDS as u64;
+    }
+    items
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Measurement {
+    pub name: String,
+    pub what: String,
+    pub events: usize,
+    pub records: usize,
+    pub stats: Stats,
+}
+
+impl Measurement {
+    pub fn events_per_s(&self) -> f64 {
+        self.stats.per_s()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    pub warmup: usize,
+    pub runs: usize,
+}
+
+fn m(name: &str, what: &str, f: &EventFile, stats: Stats) -> Measurement {
+    Measurement {
+        name: name.into(),
+        what: what.into(),
+        events: f.events,
+        records: f.records,
+        stats,
+    }
+}
+
+/// Every qoe-alerts measurement on one event file (open = state carried,
+/// final = window flush).
+pub fn measure_qoe(
+    rt: &Runtime,
+    open: &EventFile,
+    fin: &EventFile,
+    p: Plan,
+    tag: &str,
+) -> Vec<Measurement> {
+    let n = open.events as u64;
+    let mut out = Vec::new();
+    let ev_open: KinesisTimeWindowEvent = lambda_deserialize(&open.bytes);
+    let ev_final: KinesisTimeWindowEvent = lambda_deserialize(&fin.bytes);
+    let (w, r) = (p.warmup, p.runs);
+
+    out.push(m(
+        &format!("qoe-alerts{tag} e2e (open window)"),
+        "event JSON -> deserialise -> handle -> response JSON; state carried",
+        open,
+        repeat(w, r, n, qoe, |h| qoe_e2e(rt, &h, &open.bytes, open.clock)),
+    ));
+    out.push(m(
+        &format!("qoe-alerts{tag} e2e (final, flush)"),
+        "as above, last invocation of the window: one flush per title x region",
+        fin,
+        repeat(w, r, n, qoe, |h| qoe_e2e(rt, &h, &fin.bytes, fin.clock)),
+    ));
+    out.push(m(
+        &format!("qoe-alerts{tag} core (open window)"),
+        "handle() on the parsed event: decode + validate + aggregate + state",
+        open,
+        repeat(w, r, n, qoe, |h| {
+            rt.block_on(h.handle(&ev_open, open.clock)).expect("qoe")
+        }),
+    ));
+    out.push(m(
+        &format!("qoe-alerts{tag} core (final, flush)"),
+        "handle() on the parsed event, flushing the window",
+        fin,
+        repeat(w, r, n, qoe, |h| {
+            rt.block_on(h.handle(&ev_final, fin.clock)).expect("qoe")
+        }),
+    ));
+    out.push(m(
+        &format!("qoe-alerts{tag} part: deserialise event"),
+        "lambda_runtime's deserialisation alone (JSON + base64)",
+        open,
+        repeat(
+            w,
+            r,
+            n,
+            || (),
+            |_| lambda_deserialize::<KinesisTimeWindowEvent>(&open.bytes),
+        ),
+    ));
+    out.push(m(
+        &format!("qoe-alerts{tag} part: decode_batch"),
+        "decode + validate only (playback_aws::kinesis_batch::decode_batch)",
+        open,
+        repeat(
+            w,
+            r,
+            n,
+            || (),
+            |_| {
+                decode_batch(
+                    &ev_open.kinesis_event.records,
+                    qoe_alerts::CONSUMER,
+                    open.clock,
+                )
+                .events
+                .len()
+            },
+        ),
+    ));
+    out
+}
+
+/// Every session-features measurement on one event file.
+pub fn measure_features(rt: &Runtime, f: &EventFile, p: Plan, tag: &str) -> Vec<Measurement> {
+    let n = f.events as u64;
+    let (w, r) = (p.warmup, p.runs);
+    let event: KinesisEvent = lambda_deserialize(&f.bytes);
+    let warm = warm_store(rt, &event, f.clock);
+    let mut out = Vec::new();
+    out.push(m(
+        &format!("session-features{tag} e2e (warm store)"),
+        "event JSON -> deserialise -> handle -> response JSON; every viewer has stored features",
+        f,
+        repeat(
+            w,
+            r,
+            n,
+            || features(warm.clone()),
+            |h| features_e2e(rt, &h, &f.bytes, f.clock),
+        ),
+    ));
+    out.push(m(
+        &format!("session-features{tag} core (warm store)"),
+        "handle() on the parsed event: decode + validate + load + fold + one save per viewer",
+        f,
+        repeat(
+            w,
+            r,
+            n,
+            || features(warm.clone()),
+            |h| rt.block_on(h.handle(&event, f.clock)),
+        ),
+    ));
+    out.push(m(
+        &format!("session-features{tag} core (empty store)"),
+        "as above, first sight of every viewer",
+        f,
+        repeat(
+            w,
+            r,
+            n,
+            || features(BTreeMap::new()),
+            |h| rt.block_on(h.handle(&event, f.clock)),
+        ),
+    ));
+    out.push(m(
+        &format!("session-features{tag} part: deserialise event"),
+        "lambda_runtime's deserialisation alone (JSON + base64)",
+        f,
+        repeat(
+            w,
+            r,
+            n,
+            || (),
+            |_| lambda_deserialize::<KinesisEvent>(&f.bytes),
+        ),
+    ));
+    out.push(m(
+        &format!("session-features{tag} part: decode_batch"),
+        "decode + validate only",
+        f,
+        repeat(
+            w,
+            r,
+            n,
+            || (),
+            |_| {
+                decode_batch(&event.records, session_features::CONSUMER, f.clock)
+                    .events
+                    .len()
+            },
+        ),
+    ));
+    out
+}
+
+/// Write calls per batch, counted by the twins' `faults.write_count()`.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Writes {
+    /// Batch size in records the counts are for.
+    pub batch_records: usize,
+    pub batches: usize,
+    pub events: usize,
+    /// session-features: saves, and the distinct viewers with a valid event.
+    pub feature_writes: usize,
+    pub distinct_viewers: usize,
+    /// qoe-alerts: window flushes, and the title x region groups per window.
+    pub window_writes: usize,
+    pub title_region_windows: usize,
+    /// Sum over windows of the groups an even spread over the catalogue would
+    /// give (`cost_model::expected_distinct`): the skew reference.
+    pub even_spread_groups: f64,
+    pub windows: usize,
+    pub alert_writes: usize,
+    pub dead_letters: usize,
+}
+
+/// Splits a Kinesis event into batches of `size` records (Lambda's BatchSize).
+pub fn split(event: &KinesisEvent, size: usize) -> Vec<KinesisEvent> {
+    event
+        .records
+        .chunks(size.max(1))
+        .map(|c| {
+            let mut e = KinesisEvent::default();
+            e.records = c.to_vec();
+            e
+        })
+        .collect()
+}
+
+/// session-features in batches of `batch_records` (the deployed BatchSize),
+/// on one store: saves vs distinct viewers per batch.
+pub fn feature_writes(rt: &Runtime, f: &EventFile, batch_records: usize) -> Writes {
+    let event: KinesisEvent = lambda_deserialize(&f.bytes);
+    let h = features(BTreeMap::new());
+    let mut distinct = 0;
+    let batches = split(&event, batch_records);
+    for b in &batches {
+        rt.block_on(h.handle(b, f.clock));
+        distinct += session_features::distinct_viewers(b, f.clock);
+    }
+    let dead_letters = h.dead_letters.letters.lock().unwrap().len();
+    Writes {
+        batch_records,
+        batches: batches.len(),
+        events: f.events,
+        feature_writes: h.store.faults.write_count(),
+        distinct_viewers: distinct,
+        window_writes: 0,
+        title_region_windows: 0,
+        even_spread_groups: 0.0,
+        windows: 0,
+        alert_writes: 0,
+        dead_letters,
+    }
+}
+
+/// qoe-alerts as Lambda drives it on one shard: records grouped into tumbling
+/// windows of `window_ms` by arrival time, each window's records in batches of
+/// `batch_records` (state carried), the last batch final. Counts window
+/// flushes against the distinct title x region groups per window.
+pub fn window_writes(
+    rt: &Runtime,
+    f: &EventFile,
+    window_ms: i64,
+    batch_records: usize,
+    catalogue_groups: f64,
+) -> Writes {
+    let tw: KinesisTimeWindowEvent = lambda_deserialize(&f.bytes);
+    let records = &tw.kinesis_event.records;
+    let h = qoe();
+    let mut by_window: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+    for (i, r) in records.iter().enumerate() {
+        let t = r.kinesis.approximate_arrival_timestamp.0.timestamp_millis();
+        by_window
+            .entry(t - t.rem_euclid(window_ms))
+            .or_default()
+            .push(i);
+    }
+    let mut groups = 0;
+    let mut even = 0.0;
+    let mut batches = 0;
+    for (start, idx) in &by_window {
+        let window_records: Vec<_> = idx.iter().map(|&i| records[i].clone()).collect();
+        let decoded = decode_batch(&window_records, qoe_alerts::CONSUMER, f.clock);
+        even += cost_model::expected_distinct(decoded.events.len() as f64, catalogue_groups);
+        groups += decoded
+            .events
+            .iter()
+            .map(|e| (e.event.title_id.as_ref(), e.event.region.as_ref()))
+            .collect::<BTreeSet<_>>()
+            .len();
+        let chunks: Vec<_> = window_records.chunks(batch_records.max(1)).collect();
+        let mut state = std::collections::HashMap::new();
+        for (k, chunk) in chunks.iter().enumerate() {
+            let mut ev = tw.clone();
+            ev.kinesis_event.records = chunk.to_vec();
+            let p = &mut ev.time_window_properties;
+            p.window.start = chrono::DateTime::from_timestamp_millis(*start).expect("window start");
+            p.window.end =
+                chrono::DateTime::from_timestamp_millis(start + window_ms).expect("window end");
+            p.state = state.clone();
+            p.is_final_invoke_for_window = k + 1 == chunks.len();
+            let (resp, _) = rt.block_on(h.handle(&ev, f.clock)).expect("qoe");
+            state = resp.state;
+            batches += 1;
+        }
+    }
+    let dead_letters = h.dead_letters.letters.lock().unwrap().len();
+    Writes {
+        batch_records,
+        batches,
+        events: f.events,
+        feature_writes: 0,
+        distinct_viewers: 0,
+        window_writes: h.windows.faults.write_count(),
+        title_region_windows: groups,
+        even_spread_groups: even,
+        windows: by_window.len(),
+        alert_writes: h.alerts.faults.write_count(),
+        dead_letters,
+    }
+}
+
+/// Size of a stored features item by DynamoDB's rules (attribute names +
+/// values; numbers ~ 1 byte per 2 significant digits + 1; list overhead 3 +
+/// 1 per element), averaged over the warm items.
+pub fn feature_item_bytes(items: &BTreeMap<String, ViewerFeatures>, hashed_ids: bool) -> f64 {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    fn value(v: &AttributeValue) -> usize {
+        match v {
+            AttributeValue::S(s) => s.len(),
+            AttributeValue::N(n) => {
+                let digits = n.trim_start_matches('-').replace('.', "");
+                digits.trim_start_matches('0').len().div_ceil(2) + 1
+            }
+            AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+            AttributeValue::L(l) => 3 + l.iter().map(|e| 1 + value(e)).sum::<usize>(),
+            AttributeValue::M(m) => {
+                3 + m.iter().map(|(k, e)| 1 + k.len() + value(e)).sum::<usize>()
+            }
+            AttributeValue::Ss(s) => s.iter().map(String::len).sum(),
+            _ => 0,
+        }
+    }
+    if items.is_empty() {
+        return 0.0;
+    }
+    let total: usize = items
+        .values()
+        .map(|f| {
+            let mut item = playback_aws::features_store::to_item(f, 90 * 86_400);
+            if hashed_ids {
+                // Proposed: remember 64-bit hashes of the recent event ids.
+                let ids = f.recent_event_ids.iter().map(|id| {
+                    AttributeValue::N(playback_domain::metrics::stable_hash(&[id]).to_string())
+                });
+                item.insert("recent_event_ids".into(), AttributeValue::L(ids.collect()));
+            }
+            item.iter().map(|(k, v)| k.len() + value(v)).sum::<usize>()
+        })
+        .sum();
+    total as f64 / items.len() as f64
+}
+
+/// The Firehose transformation event for the records of `event` (after
+/// de-aggregation a Firehose record is one event; with one event per Kinesis
+/// record the two coincide), as the JSON Firehose sends the Lambda.
+pub fn firehose_event_json(event: &KinesisEvent) -> Vec<u8> {
+    use base64::Engine;
+    let records: Vec<serde_json::Value> = event
+        .records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let ms = r.kinesis.approximate_arrival_timestamp.0.timestamp_millis();
+            serde_json::json!({
+                "recordId": format!("{:020}{:012}", ms, i),
+                "approximateArrivalTimestamp": ms,
+                "data": base64::engine::general_purpose::STANDARD.encode(&r.kinesis.data.0),
+                "kinesisRecordMetadata": {
+                    "shardId": "shardId-000000000000",
+                    "partitionKey": r.kinesis.partition_key,
+                    "approximateArrivalTimestamp": ms,
+                    "sequenceNumber": r.kinesis.sequence_number,
+                    "subsequenceNumber": 0
+                }
+            })
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({
+        "invocationId": "bench",
+        "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/playback-lake",
+        "region": "us-east-1",
+        "records": records
+    }))
+    .expect("firehose event serialises")
+}
+
+/// firehose-transform end to end (event JSON -> transform -> response JSON) and core.
+pub fn measure_transform(f: &EventFile, p: Plan) -> Vec<Measurement> {
+    let event: KinesisEvent = lambda_deserialize(&f.bytes);
+    let body = firehose_event_json(&event);
+    let parsed: firehose_transform::FirehoseEvent = lambda_deserialize(&body);
+    let n = f.events as u64;
+    vec![
+        m(
+            "firehose-transform e2e",
+            "Firehose event JSON -> deserialise -> transform (validate, lake row JSON, dt/hour keys) -> response JSON",
+            f,
+            repeat(p.warmup, p.runs, n, || (), |_| {
+                let ev: firehose_transform::FirehoseEvent = lambda_deserialize(&body);
+                let resp = firehose_transform::transform(&ev, f.clock);
+                serde_json::to_vec(&resp).expect("response serialises")
+            }),
+        ),
+        m(
+            "firehose-transform core",
+            "transform() on the parsed event",
+            f,
+            repeat(p.warmup, p.runs, n, || (), |_| firehose_transform::transform(&parsed, f.clock)),
+        ),
+    ]
+}
