@@ -6,13 +6,12 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use aws_lambda_events::event::kinesis::KinesisEvent;
 use backfill::windows::window_of;
 use backfill::{fold_viewers, recompute_windows, rows_to_events};
 use base64::Engine;
 use lake::{read_rows, FirehoseConfig, FirehoseEmulator, LakeRow, MemoryStore, StreamRecord};
 use loadgen::{BadFirmware, Incident, ScenarioConfig};
-use playback_aws::kinesis_batch::decode_batch;
+use playback_aws::kinesis_batch::{decode_batch, KinesisBatch};
 use playback_domain::memory::{MemoryDeadLetters, MemoryFeatureStore, MemoryWindowStore};
 use playback_domain::ports::WindowStore;
 use playback_domain::qoe::{AlertRule, ShardWindow, Window};
@@ -86,7 +85,7 @@ fn stream_records(cfg: &ScenarioConfig) -> (Vec<StreamRecord>, usize) {
 }
 
 /// Lambda's event of one batch of one shard.
-fn kinesis_event(batch: &[&StreamRecord]) -> KinesisEvent {
+fn kinesis_event(batch: &[&StreamRecord]) -> KinesisBatch {
     let b64 = base64::engine::general_purpose::STANDARD;
     let records: Vec<_> = batch
         .iter()
@@ -190,7 +189,7 @@ async fn backfill_from_the_lake_equals_the_stream() {
         (stream_events, dead) = (stream_events + report.events, dead + report.dead_letters);
         // The QoE side of the same batch: each event into its shard's window
         // (by the record's arrival), as qoe-alerts folds its invocations.
-        for e in decode_batch(&event.records, "qoe-alerts", clock).events {
+        for e in decode_batch(&event, "qoe-alerts", clock).events {
             let r = batch[e.record];
             let start = r.arrival_ms - r.arrival_ms.rem_euclid(WINDOW_MS);
             shard_windows

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::PathBuf;
 
-use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisTimeWindowEvent};
 use bench::handlers::{self, features, qoe};
 use bench::inputs::{self, EventFile};
 use bench::quiet::QuietStdout;
@@ -32,28 +31,28 @@ fn benches(c: &mut Criterion) {
     let plain = input(None, "plain");
     let open = input(Some(WindowMode::Open), "open");
     let n = plain.events as u64;
-    let kev: KinesisEvent = handlers::lambda_deserialize(&plain.bytes);
-    let tev: KinesisTimeWindowEvent = handlers::lambda_deserialize(&open.bytes);
+    let kev = handlers::lambda_payload(&plain.bytes);
+    let tev = handlers::lambda_payload(&open.bytes);
     let warm = handlers::warm_store(&rt, &kev, plain.clock);
 
     let mut g = c.benchmark_group("batch-10k");
     g.throughput(Throughput::Elements(n));
     g.sample_size(30);
-    g.bench_function("deserialise KinesisEvent", |b| {
-        b.iter(|| handlers::lambda_deserialize::<KinesisEvent>(black_box(&plain.bytes)))
+    g.bench_function("deserialise KinesisBatch", |b| {
+        b.iter(|| handlers::lambda_payload(black_box(&plain.bytes)))
     });
-    g.bench_function("deserialise KinesisTimeWindowEvent", |b| {
-        b.iter(|| handlers::lambda_deserialize::<KinesisTimeWindowEvent>(black_box(&open.bytes)))
+    g.bench_function("deserialise KinesisBatch (window)", |b| {
+        b.iter(|| handlers::lambda_payload(black_box(&open.bytes)))
     });
     g.bench_function("decode_batch", |b| {
         b.iter(|| {
-            decode_batch(black_box(&kev.records), "bench", plain.clock)
+            decode_batch(black_box(&kev), "bench", plain.clock)
                 .events
                 .len()
         })
     });
     g.bench_function("qoe aggregate (ShardWindow::add)", |b| {
-        let batch = decode_batch(&kev.records, "bench", plain.clock);
+        let batch = decode_batch(&kev, "bench", plain.clock);
         b.iter(|| {
             let mut w = ShardWindow::default();
             for e in &batch.events {

@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use aws_lambda_events::event::kinesis::KinesisEvent;
 use bench::handlers::{self, Plan};
 use bench::inputs::{self, EventFile};
 use bench::report::{self, CostInputs, InputInfo, Results};
@@ -208,7 +207,7 @@ fn main() -> anyhow::Result<()> {
             "qoe-alerts packed, 10 s windows, BatchSize 1000".to_string(),
             handlers::window_writes(&rt, &p_fin.file, 10_000, 1000, gp),
         ));
-        let event: KinesisEvent = handlers::lambda_deserialize(&plain.file.bytes);
+        let event = handlers::lambda_payload(&plain.file.bytes);
         let warm = handlers::warm_store(&rt, &event, plain.file.clock);
         feature_item_bytes = handlers::feature_item_bytes(&warm, false);
         feature_item_bytes_hashed_ids = handlers::feature_item_bytes(&warm, true);

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisTimeWindowEvent};
 use aws_lambda_events::event::sqs::SqsEvent;
 use playback_aws::alerts::DynamoSnsAlertSink;
 use playback_aws::features_store::DynamoFeatureStore;
+use playback_aws::kinesis_batch::KinesisBatch;
 use playback_aws::sqs_dead_letters::SqsDeadLetters;
 use playback_aws::sre_store::DynamoSreStore;
 use playback_aws::windows_store::DynamoWindowStore;
@@ -24,7 +24,7 @@ use crate::esm::kinesis::{self, ReadOptions, StreamMapping};
 use crate::esm::sink::{self, SharedSink, SinkReader};
 use crate::esm::sqs::{self, QueueMapping};
 use crate::esm::{Checkpoints, ConsumerMetrics, EsmTasks, MetricsSnapshot, StartingPosition};
-use crate::function::{from_fn, parse_event, to_response, Function, FunctionError, LocalExecutor};
+use crate::function::{from_fn, parse_event, to_response, Function, FunctionError};
 use crate::on_failure::OnFailureQueue;
 use crate::topology::{Topology, QOE_ALERTS, SESSION_FEATURES};
 use crate::{Resources, Result};
@@ -248,7 +248,7 @@ pub fn qoe_alerts(
     from_fn(move |event| {
         let (h, m) = (handler.clone(), m.clone());
         async move {
-            let event: KinesisTimeWindowEvent = parse_event(event)?;
+            let event: KinesisBatch = parse_event(event)?;
             let (response, report) = h
                 .handle(&event, Clock::now())
                 .await
@@ -278,11 +278,8 @@ pub fn session_features(
     from_fn(move |event| {
         let (h, m) = (handler.clone(), m.clone());
         async move {
-            let event: KinesisEvent = parse_event(event)?;
-            // Its future is not provably Send (closures in buffer_unordered).
-            let (response, report) = LocalExecutor::global()
-                .run(move || Box::pin(async move { h.handle(&event, Clock::now()).await }))
-                .await?;
+            let event: KinesisBatch = parse_event(event)?;
+            let (response, report) = h.handle(&event, Clock::now()).await;
             ConsumerMetrics::add(&m.dead_letters, report.dead_letters as u64);
             to_response(&response)
         }

@@ -49,20 +49,21 @@ impl ViewerFeatures {
         }
     }
 
-    fn position(&self) -> Option<StreamPosition> {
-        self.last_position
-            .as_deref()
-            .and_then(StreamPosition::from_sortable)
-    }
-
     /// Absorbs one event; returns false if its position was already absorbed
     /// (replay). A producer retry (same event_id at a new position) only
     /// advances the position.
     pub fn apply(&mut self, e: &PlaybackEvent<'_>, pos: &StreamPosition) -> bool {
-        if self.position().is_some_and(|last| *pos <= last) {
+        // `sortable` orders as the positions do: compare the stored string
+        // instead of parsing it back for every event.
+        let sortable = pos.sortable();
+        if self
+            .last_position
+            .as_deref()
+            .is_some_and(|last| sortable.as_str() <= last)
+        {
             return false;
         }
-        self.last_position = Some(pos.sortable());
+        self.last_position = Some(sortable);
         if self
             .recent_event_ids
             .iter()
@@ -130,7 +131,7 @@ where
     I: IntoIterator<Item = (&'e PlaybackEvent<'e>, &'e StreamPosition)>,
 {
     let mut changed: BTreeMap<String, (ViewerFeatures, Option<String>)> = BTreeMap::new();
-    let mut touched = std::collections::BTreeSet::new();
+    let mut touched: std::collections::BTreeSet<&'e str> = std::collections::BTreeSet::new();
     for (e, pos) in events {
         let entry = match changed.get_mut(e.viewer_id.as_ref()) {
             Some(v) => v,
@@ -146,10 +147,10 @@ where
             }
         };
         if entry.0.apply(e, pos) {
-            touched.insert(e.viewer_id.to_string());
+            touched.insert(e.viewer_id.as_ref());
         }
     }
-    changed.retain(|k, _| touched.contains(k));
+    changed.retain(|k, _| touched.contains(k.as_str()));
     changed
 }
 

@@ -18,4 +18,4 @@ pub mod sre;
 pub use error::{InvalidEvent, Reason};
 pub use event::{EventType, OwnedEvent, PlaybackEvent};
 pub use position::StreamPosition;
-pub use record::{decode_record, Clock, Decoded};
+pub use record::{decode_record, decode_record_each, Clock, Decoded};

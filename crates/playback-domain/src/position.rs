@@ -5,10 +5,12 @@
 
 use std::cmp::Ordering;
 use std::fmt;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StreamPosition {
-    seq: String,
+    /// Shared by every event of a record: cloning a position is a refcount.
+    seq: Arc<str>,
     pub sub: u32,
 }
 
@@ -21,13 +23,21 @@ impl StreamPosition {
         let trimmed = seq.trim_start_matches('0');
         let seq = if trimmed.is_empty() { "0" } else { trimmed };
         Some(StreamPosition {
-            seq: seq.to_string(),
+            seq: Arc::from(seq),
             sub,
         })
     }
 
     pub fn sequence_number(&self) -> &str {
         &self.seq
+    }
+
+    /// The same record, another line of it.
+    pub fn with_sub(&self, sub: u32) -> Self {
+        StreamPosition {
+            seq: Arc::clone(&self.seq),
+            sub,
+        }
     }
 
     /// A string whose byte order equals the numeric order: 3-digit length,

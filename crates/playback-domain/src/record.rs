@@ -35,29 +35,29 @@ impl Clock {
 
 /// Splits a record into events and validates each one. Blank lines are skipped.
 pub fn decode_record(data: &[u8], clock: Clock) -> Vec<Decoded<'_>> {
-    let whole = |reason| {
-        vec![Decoded {
-            index: 0,
-            raw: data,
-            result: Err(InvalidEvent::new(reason, None)),
-        }]
+    let mut out = Vec::with_capacity(1 + data.len() / 512);
+    decode_record_each(data, clock, |d| out.push(d));
+    out
+}
+
+/// [`decode_record`] without the Vec: `f` gets every event slot in order.
+pub fn decode_record_each<'a>(data: &'a [u8], clock: Clock, mut f: impl FnMut(Decoded<'a>)) {
+    let whole = |reason| Decoded {
+        index: 0,
+        raw: data,
+        result: Err(InvalidEvent::new(reason, None)),
     };
     if data.len() > MAX_RECORD_BYTES {
-        return whole(Reason::Oversized {
+        return f(whole(Reason::Oversized {
             size: data.len(),
             limit: MAX_RECORD_BYTES,
-        });
+        }));
     }
     let Ok(text) = std::str::from_utf8(data) else {
-        return whole(Reason::NotUtf8);
+        return f(whole(Reason::NotUtf8));
     };
-    let mut out = Vec::with_capacity(1 + text.len() / 512);
-    for (index, line) in text
-        .split('\n')
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .enumerate()
-    {
+    let mut count = 0u32;
+    for line in text.split('\n').map(str::trim).filter(|l| !l.is_empty()) {
         let result = if line.len() > MAX_EVENT_BYTES {
             Err(InvalidEvent::new(
                 Reason::Oversized {
@@ -69,14 +69,14 @@ pub fn decode_record(data: &[u8], clock: Clock) -> Vec<Decoded<'_>> {
         } else {
             parse_event(line, clock.now_ms, clock.max_future_skew_ms)
         };
-        out.push(Decoded {
-            index: index as u32,
+        f(Decoded {
+            index: count,
             raw: line.as_bytes(),
             result,
         });
+        count += 1;
     }
-    if out.is_empty() {
-        return whole(Reason::MalformedJson("empty record".into()));
+    if count == 0 {
+        f(whole(Reason::MalformedJson("empty record".into())));
     }
-    out
 }

@@ -5,9 +5,8 @@
 //! partial per title x region to the window store, reads back the combined
 //! totals and raises at most one alert per title x region x window.
 
-use aws_lambda_events::event::kinesis::KinesisTimeWindowEvent;
 use playback_aws::emf;
-use playback_aws::kinesis_batch::{decode_batch, WindowResponse};
+use playback_aws::kinesis_batch::{decode_batch, KinesisBatch, WindowResponse};
 use playback_aws::AwsError;
 use playback_domain::ports::{AlertSink, DeadLetters, PortError, WindowStore};
 use playback_domain::qoe::{Alert, AlertRule, PartialWindow, ShardWindow, Window, STATE_KEY};
@@ -42,15 +41,14 @@ pub struct FlushReport {
 impl<W: WindowStore, A: AlertSink, D: DeadLetters> QoeAlerts<W, A, D> {
     pub async fn handle(
         &self,
-        event: &KinesisTimeWindowEvent,
+        event: &KinesisBatch,
         clock: Clock,
     ) -> Result<(WindowResponse, FlushReport), QoeError> {
-        let props = &event.time_window_properties;
-        let mut window = match props.state.get(STATE_KEY) {
+        let mut window = match event.state.get(STATE_KEY) {
             Some(s) => ShardWindow::from_state(s).map_err(|e| AwsError::BadState(e.to_string()))?,
             None => ShardWindow::default(),
         };
-        let batch = decode_batch(&event.kinesis_event.records, CONSUMER, clock);
+        let batch = decode_batch(event, CONSUMER, clock);
         for e in &batch.events {
             window.add(&e.event);
         }
@@ -64,17 +62,18 @@ impl<W: WindowStore, A: AlertSink, D: DeadLetters> QoeAlerts<W, A, D> {
             );
         }
         let mut response = WindowResponse::default();
-        if !props.is_final_invoke_for_window {
+        if !event.is_final_invoke_for_window {
             response
                 .state
                 .insert(STATE_KEY.to_string(), window.to_state());
             return Ok((response, FlushReport::default()));
         }
-        let bounds = Window {
-            start_ms: props.window.start.timestamp_millis(),
-            end_ms: props.window.end.timestamp_millis(),
+        let Some(bounds) = event.window else {
+            return Err(
+                AwsError::BadState("a final window invocation without its window".into()).into(),
+            );
         };
-        let shard = props.shard_id.as_deref().unwrap_or("unknown-shard");
+        let shard = event.shard_id.as_deref().unwrap_or("unknown-shard");
         let report = self.flush(&window, bounds, shard, clock).await?;
         Ok((response, report))
     }

@@ -9,6 +9,12 @@ fn sample(name: &str) -> KinesisTimeWindowEvent {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// Tests edit records with aws_lambda_events' types, then send the JSON
+/// Lambda would send through the handler's own one-pass payload type.
+fn batch_of(e: &KinesisTimeWindowEvent) -> KinesisBatch {
+    serde_json::from_value(serde_json::to_value(e).unwrap()).unwrap()
+}
+
 fn handler() -> QoeAlerts<MemoryWindowStore, MemoryAlertSink, MemoryDeadLetters> {
     QoeAlerts {
         windows: MemoryWindowStore::default(),
@@ -27,7 +33,10 @@ fn handler() -> QoeAlerts<MemoryWindowStore, MemoryAlertSink, MemoryDeadLetters>
 async fn final_window_raises_one_alert_for_the_breaching_title_only() {
     let h = handler();
     let (resp, report) = h
-        .handle(&sample("kinesis-window-final.json"), Clock::at(NOW_MS))
+        .handle(
+            &batch_of(&sample("kinesis-window-final.json")),
+            Clock::at(NOW_MS),
+        )
         .await
         .unwrap();
     assert!(
@@ -56,8 +65,8 @@ async fn final_window_raises_one_alert_for_the_breaching_title_only() {
 async fn replayed_final_invoke_does_not_double_count_or_re_alert() {
     let h = handler();
     let ev = sample("kinesis-window-final.json");
-    h.handle(&ev, Clock::at(NOW_MS)).await.unwrap();
-    let (_, again) = h.handle(&ev, Clock::at(NOW_MS)).await.unwrap();
+    h.handle(&batch_of(&ev), Clock::at(NOW_MS)).await.unwrap();
+    let (_, again) = h.handle(&batch_of(&ev), Clock::at(NOW_MS)).await.unwrap();
     assert!(again.alerts_raised.is_empty());
     let w = h.windows.windows.lock().unwrap();
     let (totals, shards) = &w[&(
@@ -75,7 +84,10 @@ async fn replayed_final_invoke_does_not_double_count_or_re_alert() {
 async fn open_window_carries_state_and_writes_nothing() {
     let h = handler();
     let (resp, report) = h
-        .handle(&sample("kinesis-window-open.json"), Clock::at(NOW_MS))
+        .handle(
+            &batch_of(&sample("kinesis-window-open.json")),
+            Clock::at(NOW_MS),
+        )
         .await
         .unwrap();
     assert_eq!(report, FlushReport::default());
@@ -85,7 +97,7 @@ async fn open_window_carries_state_and_writes_nothing() {
     // The next (final) invoke starts from that state and adds its own records.
     let mut last = sample("kinesis-window-final.json");
     last.time_window_properties.state = resp.state;
-    h.handle(&last, Clock::at(NOW_MS)).await.unwrap();
+    h.handle(&batch_of(&last), Clock::at(NOW_MS)).await.unwrap();
     let w = h.windows.windows.lock().unwrap();
     let (totals, _) = &w[&(
         "t-incident".to_string(),
@@ -100,9 +112,9 @@ async fn store_failure_fails_the_invoke_and_the_retry_succeeds() {
     let h = handler();
     h.windows.faults.fail_key("t-ok#eu");
     let ev = sample("kinesis-window-final.json");
-    assert!(h.handle(&ev, Clock::at(NOW_MS)).await.is_err());
+    assert!(h.handle(&batch_of(&ev), Clock::at(NOW_MS)).await.is_err());
     h.windows.faults.heal();
-    h.handle(&ev, Clock::at(NOW_MS)).await.unwrap();
+    h.handle(&batch_of(&ev), Clock::at(NOW_MS)).await.unwrap();
     assert_eq!(h.alerts.alerts.lock().unwrap().len(), 1);
     let w = h.windows.windows.lock().unwrap();
     let (totals, _) = &w[&(
@@ -122,12 +134,15 @@ async fn two_shards_combine_before_the_rule_is_judged() {
     let mut ev = sample("kinesis-window-final.json");
     // Shard A holds half the incident sessions: below the minimum on its own.
     ev.kinesis_event.records.truncate(6);
-    let (_, first) = h.handle(&ev, Clock::at(NOW_MS)).await.unwrap();
+    let (_, first) = h.handle(&batch_of(&ev), Clock::at(NOW_MS)).await.unwrap();
     assert!(first.alerts_raised.is_empty());
     let mut other = sample("kinesis-window-final.json");
     other.time_window_properties.shard_id = Some("shardId-000000000001".into());
     other.kinesis_event.records.drain(..6);
-    let (_, second) = h.handle(&other, Clock::at(NOW_MS)).await.unwrap();
+    let (_, second) = h
+        .handle(&batch_of(&other), Clock::at(NOW_MS))
+        .await
+        .unwrap();
     assert_eq!(second.alerts_raised.len(), 1);
     assert_eq!(second.alerts_raised[0].totals.shards_flushed, 2);
 }

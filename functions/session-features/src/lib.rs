@@ -8,11 +8,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aws_lambda_events::event::kinesis::KinesisEvent;
 use aws_lambda_events::event::streams::KinesisEventResponse;
-use futures::stream::{self, StreamExt};
 use playback_aws::emf;
-use playback_aws::kinesis_batch::{decode_batch, BatchEvent, Failures};
+use playback_aws::kinesis_batch::{decode_batch, BatchEvent, Failures, KinesisBatch};
 use playback_domain::features::{fold_features, ViewerFeatures};
 use playback_domain::ports::{DeadLetters, FeatureStore, PortResult, SaveOutcome};
 use playback_domain::Clock;
@@ -40,11 +38,10 @@ pub struct BatchReport {
 impl<F: FeatureStore, D: DeadLetters> SessionFeatures<F, D> {
     pub async fn handle(
         &self,
-        event: &KinesisEvent,
+        event: &KinesisBatch,
         clock: Clock,
     ) -> (KinesisEventResponse, BatchReport) {
-        let records = &event.records;
-        let batch = decode_batch(records, CONSUMER, clock);
+        let batch = decode_batch(event, CONSUMER, clock);
         let mut failures = Failures::default();
         let mut report = BatchReport {
             events: batch.events.len(),
@@ -77,17 +74,21 @@ impl<F: FeatureStore, D: DeadLetters> SessionFeatures<F, D> {
                 tracing::error!(error = %e, "features not loaded; retrying the batch");
                 batch.events.iter().for_each(|e| failures.record(e.record));
                 report.viewers_failed = ids.len();
-                return (failures.into_response(records), report);
+                return (failures.into_response(event), report);
             }
         };
-        let results: Vec<(&str, PortResult<bool>)> = stream::iter(by_viewer.iter())
-            .map(|(viewer, events)| {
-                let start = stored.get(*viewer).cloned();
-                async move { (*viewer, self.write_viewer(viewer, start, events).await) }
-            })
-            .buffer_unordered(WRITE_CONCURRENCY)
-            .collect()
-            .await;
+        // Chunks of concurrent writes joined in a plain loop: a stream
+        // combinator's closure would make this future lose `Send`.
+        let viewers: Vec<(&&str, &Vec<&BatchEvent<'_>>)> = by_viewer.iter().collect();
+        let mut results: Vec<(&str, PortResult<bool>)> = Vec::with_capacity(viewers.len());
+        for chunk in viewers.chunks(WRITE_CONCURRENCY) {
+            let mut writes = Vec::with_capacity(chunk.len());
+            for (viewer, events) in chunk {
+                writes.push(self.write_viewer(viewer, stored.get(**viewer).cloned(), events));
+            }
+            let done = futures::future::join_all(writes).await;
+            results.extend(chunk.iter().map(|(v, _)| **v).zip(done));
+        }
         for (viewer, result) in results {
             match result {
                 Ok(true) => report.viewers_written += 1,
@@ -101,7 +102,7 @@ impl<F: FeatureStore, D: DeadLetters> SessionFeatures<F, D> {
                 }
             }
         }
-        (failures.into_response(records), report)
+        (failures.into_response(event), report)
     }
 
     /// Folds one viewer's events onto its stored state and writes it once.
@@ -137,8 +138,8 @@ impl<F: FeatureStore, D: DeadLetters> SessionFeatures<F, D> {
 }
 
 /// Distinct viewers of a batch (used by benchmarks to check write amplification).
-pub fn distinct_viewers(event: &KinesisEvent, clock: Clock) -> usize {
-    let batch = decode_batch(&event.records, CONSUMER, clock);
+pub fn distinct_viewers(event: &KinesisBatch, clock: Clock) -> usize {
+    let batch = decode_batch(event, CONSUMER, clock);
     batch
         .events
         .iter()

@@ -12,6 +12,12 @@ fn sample() -> KinesisEvent {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// Tests edit records with aws_lambda_events' types, then send the JSON
+/// Lambda would send through the handler's own one-pass payload type.
+fn batch_of(e: &KinesisEvent) -> KinesisBatch {
+    serde_json::from_value(serde_json::to_value(e).unwrap()).unwrap()
+}
+
 fn handler() -> SessionFeatures<MemoryFeatureStore, MemoryDeadLetters> {
     SessionFeatures {
         store: MemoryFeatureStore::default(),
@@ -22,7 +28,7 @@ fn handler() -> SessionFeatures<MemoryFeatureStore, MemoryDeadLetters> {
 #[tokio::test]
 async fn valid_events_become_features_and_poison_pills_are_acknowledged() {
     let h = handler();
-    let (resp, report) = h.handle(&sample(), Clock::at(NOW_MS)).await;
+    let (resp, report) = h.handle(&batch_of(&sample()), Clock::at(NOW_MS)).await;
     assert!(
         resp.batch_item_failures.is_empty(),
         "poison pills never fail the batch"
@@ -60,10 +66,10 @@ async fn valid_events_become_features_and_poison_pills_are_acknowledged() {
 #[tokio::test]
 async fn replayed_batch_changes_nothing() {
     let h = handler();
-    h.handle(&sample(), Clock::at(NOW_MS)).await;
+    h.handle(&batch_of(&sample()), Clock::at(NOW_MS)).await;
     let before = h.store.items.lock().unwrap().clone();
     let writes = h.store.faults.write_count();
-    let (resp, report) = h.handle(&sample(), Clock::at(NOW_MS)).await;
+    let (resp, report) = h.handle(&batch_of(&sample()), Clock::at(NOW_MS)).await;
     assert!(resp.batch_item_failures.is_empty());
     assert_eq!(report.viewers_written, 0);
     assert_eq!(
@@ -79,7 +85,7 @@ async fn failed_viewer_reports_its_first_sequence_number_and_retry_completes() {
     let h = handler();
     h.store.faults.fail_key("v2");
     let batch = sample();
-    let (resp, report) = h.handle(&batch, Clock::at(NOW_MS)).await;
+    let (resp, report) = h.handle(&batch_of(&batch), Clock::at(NOW_MS)).await;
     assert_eq!(report.viewers_failed, 1);
     let first_v2 = &batch.records[2].kinesis.sequence_number;
     let ids: Vec<_> = resp
@@ -92,7 +98,7 @@ async fn failed_viewer_reports_its_first_sequence_number_and_retry_completes() {
     h.store.faults.heal();
     let mut retry = batch.clone();
     retry.records.drain(..2);
-    let (resp, _) = h.handle(&retry, Clock::at(NOW_MS)).await;
+    let (resp, _) = h.handle(&batch_of(&retry), Clock::at(NOW_MS)).await;
     assert!(resp.batch_item_failures.is_empty());
     let items = h.store.items.lock().unwrap();
     assert_eq!(items["v2"].lifetime_stalled_ms, 2_000);
@@ -111,7 +117,7 @@ async fn dead_letter_failure_retries_from_the_poison_record() {
         batch.records[5].kinesis.sequence_number
     );
     h.dead_letters.faults.fail_key(&bad_source);
-    let (resp, _) = h.handle(&batch, Clock::at(NOW_MS)).await;
+    let (resp, _) = h.handle(&batch_of(&batch), Clock::at(NOW_MS)).await;
     let ids: Vec<_> = resp
         .batch_item_failures
         .iter()

@@ -5,10 +5,15 @@
 
 use std::borrow::Cow;
 
-use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{InvalidEvent, Reason};
+
+mod time;
+mod wire_fast;
+
+pub use time::{format_rfc3339_ms, parse_rfc3339_ms};
+use wire_fast::fast_wire;
 
 /// Version of the contract this code implements; events may omit it.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -109,37 +114,37 @@ pub type OwnedEvent = PlaybackEvent<'static>;
 /// Wire shape: every field optional so that a missing one becomes a typed reason
 /// rather than an opaque serde message.
 #[derive(Deserialize)]
-struct WireEvent<'a> {
+pub(crate) struct WireEvent<'a> {
     #[serde(default)]
-    schema_version: Option<u32>,
+    pub(crate) schema_version: Option<u32>,
     #[serde(borrow, default)]
-    event_id: Option<Cow<'a, str>>,
+    pub(crate) event_id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    event_type: Option<Cow<'a, str>>,
+    pub(crate) event_type: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    event_time: Option<Cow<'a, str>>,
+    pub(crate) event_time: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    viewer_id: Option<Cow<'a, str>>,
+    pub(crate) viewer_id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    session_id: Option<Cow<'a, str>>,
+    pub(crate) session_id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    title_id: Option<Cow<'a, str>>,
+    pub(crate) title_id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    region: Option<Cow<'a, str>>,
+    pub(crate) region: Option<Cow<'a, str>>,
     #[serde(default)]
-    watched_ms: Option<i64>,
+    pub(crate) watched_ms: Option<i64>,
     #[serde(default)]
-    stalled_ms: Option<i64>,
+    pub(crate) stalled_ms: Option<i64>,
     #[serde(default)]
-    bitrate_kbps: Option<i64>,
+    pub(crate) bitrate_kbps: Option<i64>,
     #[serde(default)]
-    position_ms: Option<i64>,
+    pub(crate) position_ms: Option<i64>,
     #[serde(borrow, default)]
-    device_platform: Option<Cow<'a, str>>,
+    pub(crate) device_platform: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    app_version: Option<Cow<'a, str>>,
+    pub(crate) app_version: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    error_code: Option<Cow<'a, str>>,
+    pub(crate) error_code: Option<Cow<'a, str>>,
 }
 
 fn required<'a>(v: Option<Cow<'a, str>>, field: &'static str) -> Result<Cow<'a, str>, Reason> {
@@ -163,6 +168,11 @@ pub fn parse_event<'a>(
     now_ms: i64,
     max_future_skew_ms: i64,
 ) -> Result<PlaybackEvent<'a>, InvalidEvent> {
+    if let Some(wire) = fast_wire(json) {
+        let event_id = wire.event_id.clone().filter(|s| !s.trim().is_empty());
+        return validate(wire, now_ms, max_future_skew_ms)
+            .map_err(|reason| InvalidEvent::new(reason, event_id.map(Cow::into_owned)));
+    }
     let wire: WireEvent<'a> = serde_json::from_str(json).map_err(|e| {
         let reason = if e.is_data() {
             Reason::BadType(e.to_string())
@@ -210,20 +220,6 @@ fn validate<'a>(w: WireEvent<'a>, now_ms: i64, skew_ms: i64) -> Result<PlaybackE
         app_version: w.app_version,
         error_code: w.error_code,
     })
-}
-
-pub fn parse_rfc3339_ms(s: &str) -> Result<i64, Reason> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.timestamp_millis())
-        .map_err(|e| Reason::BadTimestamp(format!("{s:?}: {e}")))
-}
-
-/// Formats epoch millis as RFC 3339 UTC with millisecond precision.
-pub fn format_rfc3339_ms(ms: i64) -> String {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-        .unwrap_or_default()
 }
 
 impl PlaybackEvent<'_> {

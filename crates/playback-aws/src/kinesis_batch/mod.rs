@@ -3,11 +3,16 @@
 //! `batchItemFailures` answer: Lambda resumes from the first failed sequence
 //! number, so reporting the earliest failure is enough and loses nothing.
 
-use aws_lambda_events::event::kinesis::KinesisEventRecord;
 use aws_lambda_events::event::streams::{KinesisBatchItemFailure, KinesisEventResponse};
 use playback_domain::ports::DeadLetter;
-use playback_domain::{decode_record, Clock, PlaybackEvent, StreamPosition};
+use playback_domain::{
+    decode_record_each, Clock, InvalidEvent, PlaybackEvent, Reason, StreamPosition,
+};
 use serde::{Deserialize, Serialize};
+
+mod payload;
+
+pub use payload::{KinesisBatch, Record};
 
 /// A valid event with its place in the stream and the index of its record in the batch.
 #[derive(Debug)]
@@ -26,47 +31,42 @@ pub struct DecodedBatch<'a> {
 }
 
 /// Decodes every record of a batch. Never fails: a bad event becomes a dead letter.
-pub fn decode_batch<'a>(
-    records: &'a [KinesisEventRecord],
-    consumer: &str,
-    clock: Clock,
-) -> DecodedBatch<'a> {
+pub fn decode_batch<'a>(batch: &'a KinesisBatch, consumer: &str, clock: Clock) -> DecodedBatch<'a> {
     let mut out = DecodedBatch {
-        events: Vec::with_capacity(records.len()),
+        events: Vec::with_capacity(batch.len()),
         ..Default::default()
     };
-    for (i, r) in records.iter().enumerate() {
-        let seq = &r.kinesis.sequence_number;
-        let shard = shard_of(r);
-        for d in decode_record(&r.kinesis.data.0, clock) {
-            match d.result {
-                Ok(event) => {
-                    let position = StreamPosition::new(seq, d.index)
-                        .unwrap_or_else(|| StreamPosition::new("0", d.index).expect("literal"));
-                    out.events.push(BatchEvent {
-                        event,
-                        position,
-                        record: i,
-                    });
-                }
-                Err(invalid) => {
-                    let source = format!("{shard}/{seq}/{}", d.index);
-                    out.dead
-                        .push(DeadLetter::new(consumer, source, d.raw, &invalid));
-                    out.dead_records.push(i);
-                }
+    for (i, r) in batch.records().enumerate() {
+        let seq = r.sequence_number;
+        let Some(data) = r.data else {
+            let invalid = InvalidEvent::new(
+                Reason::MalformedJson("record data is not base64".into()),
+                None,
+            );
+            let source = format!("{}/{seq}/0", r.shard_id);
+            out.dead
+                .push(DeadLetter::new(consumer, source, b"", &invalid));
+            out.dead_records.push(i);
+            continue;
+        };
+        // One allocation per record; its events share it.
+        let base = StreamPosition::new(seq, 0)
+            .unwrap_or_else(|| StreamPosition::new("0", 0).expect("literal"));
+        decode_record_each(data, clock, |d| match d.result {
+            Ok(event) => out.events.push(BatchEvent {
+                event,
+                position: base.with_sub(d.index),
+                record: i,
+            }),
+            Err(invalid) => {
+                let source = format!("{}/{seq}/{}", r.shard_id, d.index);
+                out.dead
+                    .push(DeadLetter::new(consumer, source, d.raw, &invalid));
+                out.dead_records.push(i);
             }
-        }
+        });
     }
     out
-}
-
-/// The shard id: Lambda's eventID is `shardId-000000000000:<sequence number>`.
-pub fn shard_of(r: &KinesisEventRecord) -> &str {
-    r.event_id
-        .as_deref()
-        .and_then(|id| id.split(':').next())
-        .unwrap_or("unknown-shard")
 }
 
 /// Records which batch indices failed and answers with the earliest one.
@@ -84,19 +84,19 @@ impl Failures {
         self.earliest.is_none()
     }
 
-    pub fn into_items(self, records: &[KinesisEventRecord]) -> Vec<KinesisBatchItemFailure> {
+    pub fn into_items(self, batch: &KinesisBatch) -> Vec<KinesisBatchItemFailure> {
         self.earliest
             .map(|i| {
                 let mut f = KinesisBatchItemFailure::default();
-                f.item_identifier = Some(records[i].kinesis.sequence_number.clone());
+                f.item_identifier = Some(batch.record(i).sequence_number.to_string());
                 vec![f]
             })
             .unwrap_or_default()
     }
 
-    pub fn into_response(self, records: &[KinesisEventRecord]) -> KinesisEventResponse {
+    pub fn into_response(self, batch: &KinesisBatch) -> KinesisEventResponse {
         let mut resp = KinesisEventResponse::default();
-        resp.batch_item_failures = self.into_items(records);
+        resp.batch_item_failures = self.into_items(batch);
         resp
     }
 }

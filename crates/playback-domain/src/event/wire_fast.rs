@@ -1,0 +1,259 @@
+//! A specialised parser for the flat event object producers send: the common
+//! case without serde, anything unusual handed back to serde_json.
+
+use std::borrow::Cow;
+
+use super::WireEvent;
+
+/// The flat object producers send, parsed without serde: only string, integer
+/// and null values, no escapes, each known key at most once. Anything else
+/// (an escape, a float, a nested value, an unknown or repeated key, a syntax
+/// error) returns `None` and goes to serde_json, which decides and explains;
+/// so the accepted events and their values are exactly serde_json's.
+pub(super) fn fast_wire(json: &str) -> Option<WireEvent<'_>> {
+    let b = json.as_bytes();
+    let mut i = 0;
+    let ws = |i: &mut usize| {
+        while *i < b.len() && matches!(b[*i], b' ' | b'\t' | b'\n' | b'\r') {
+            *i += 1;
+        }
+    };
+    // A string without escapes: the slice between the quotes.
+    let string = |i: &mut usize| -> Option<&str> {
+        if b.get(*i) != Some(&b'"') {
+            return None;
+        }
+        let start = *i + 1;
+        let mut j = start;
+        while j < b.len() {
+            match b[j] {
+                b'"' => {
+                    *i = j + 1;
+                    return Some(&json[start..j]);
+                }
+                b'\\' | 0..=0x1f => return None,
+                _ => j += 1,
+            }
+        }
+        None
+    };
+    let mut w = WireEvent {
+        schema_version: None,
+        event_id: None,
+        event_type: None,
+        event_time: None,
+        viewer_id: None,
+        session_id: None,
+        title_id: None,
+        region: None,
+        watched_ms: None,
+        stalled_ms: None,
+        bitrate_kbps: None,
+        position_ms: None,
+        device_platform: None,
+        app_version: None,
+        error_code: None,
+    };
+    let mut seen = 0u16;
+    ws(&mut i);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    ws(&mut i);
+    if b.get(i) == Some(&b'}') {
+        i += 1;
+    } else {
+        loop {
+            let key = string(&mut i)?;
+            ws(&mut i);
+            if b.get(i) != Some(&b':') {
+                return None;
+            }
+            i += 1;
+            ws(&mut i);
+            // The value: a string, an integer, or null.
+            enum V<'s> {
+                S(&'s str),
+                N(i64),
+                Null,
+            }
+            let v = match b.get(i)? {
+                b'"' => V::S(string(&mut i)?),
+                b'n' => {
+                    if b.get(i..i + 4)? != b"null" {
+                        return None;
+                    }
+                    i += 4;
+                    V::Null
+                }
+                b'-' | b'0'..=b'9' => {
+                    let start = i;
+                    if b[i] == b'-' {
+                        i += 1;
+                    }
+                    let digits = i;
+                    while i < b.len() && b[i].is_ascii_digit() {
+                        i += 1;
+                    }
+                    let n = i - digits;
+                    // serde_json's integer grammar: no leading zeros; a
+                    // fraction or exponent is not ours to judge.
+                    // `-0` is a float to serde_json.
+                    let negative_zero = digits > start && n == 1 && b[digits] == b'0';
+                    if n == 0 || n > 18 || (n > 1 && b[digits] == b'0') || negative_zero {
+                        return None;
+                    }
+                    if matches!(b.get(i), Some(b'.' | b'e' | b'E')) {
+                        return None;
+                    }
+                    V::N(json[start..i].parse().ok()?)
+                }
+                _ => return None,
+            };
+            let slot = match key {
+                "schema_version" => 0,
+                "event_id" => 1,
+                "event_type" => 2,
+                "event_time" => 3,
+                "viewer_id" => 4,
+                "session_id" => 5,
+                "title_id" => 6,
+                "region" => 7,
+                "watched_ms" => 8,
+                "stalled_ms" => 9,
+                "bitrate_kbps" => 10,
+                "position_ms" => 11,
+                "device_platform" => 12,
+                "app_version" => 13,
+                "error_code" => 14,
+                _ => return None,
+            };
+            if seen & (1 << slot) != 0 {
+                return None;
+            }
+            seen |= 1 << slot;
+            fn text(v: V<'_>) -> Option<Option<Cow<'_, str>>> {
+                match v {
+                    V::S(s) => Some(Some(Cow::Borrowed(s))),
+                    V::Null => Some(None),
+                    V::N(_) => None,
+                }
+            }
+            fn int(v: V<'_>) -> Option<Option<i64>> {
+                match v {
+                    V::N(n) => Some(Some(n)),
+                    V::Null => Some(None),
+                    V::S(_) => None,
+                }
+            }
+            match slot {
+                0 => {
+                    w.schema_version = match int(v)? {
+                        Some(n) => Some(u32::try_from(n).ok()?),
+                        None => None,
+                    }
+                }
+                1 => w.event_id = text(v)?,
+                2 => w.event_type = text(v)?,
+                3 => w.event_time = text(v)?,
+                4 => w.viewer_id = text(v)?,
+                5 => w.session_id = text(v)?,
+                6 => w.title_id = text(v)?,
+                7 => w.region = text(v)?,
+                8 => w.watched_ms = int(v)?,
+                9 => w.stalled_ms = int(v)?,
+                10 => w.bitrate_kbps = int(v)?,
+                11 => w.position_ms = int(v)?,
+                12 => w.device_platform = text(v)?,
+                13 => w.app_version = text(v)?,
+                _ => w.error_code = text(v)?,
+            }
+            ws(&mut i);
+            match b.get(i)? {
+                b',' => {
+                    i += 1;
+                    ws(&mut i);
+                }
+                b'}' => {
+                    i += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    ws(&mut i);
+    (i == b.len()).then_some(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same(json: &str) {
+        let fast = fast_wire(json);
+        let slow: Result<WireEvent<'_>, _> = serde_json::from_str(json);
+        if let Some(f) = fast {
+            let s = slow
+                .unwrap_or_else(|e| panic!("fast accepted what serde_json refuses: {json} ({e})"));
+            let key = |w: &WireEvent<'_>| {
+                format!(
+                    "{:?} {:?}",
+                    (
+                        w.schema_version,
+                        &w.event_id,
+                        &w.event_type,
+                        &w.event_time,
+                        &w.viewer_id,
+                        &w.session_id,
+                        &w.title_id,
+                        &w.region
+                    ),
+                    (
+                        w.watched_ms,
+                        w.stalled_ms,
+                        w.bitrate_kbps,
+                        w.position_ms,
+                        &w.device_platform,
+                        &w.app_version,
+                        &w.error_code
+                    )
+                )
+            };
+            assert_eq!(key(&f), key(&s), "{json}");
+        }
+    }
+
+    #[test]
+    fn fast_parser_agrees_with_serde_json() {
+        let cases = [
+            r#"{"event_id":"e1","event_type":"heartbeat","event_time":"2026-11-23T10:00:00Z","viewer_id":"v","session_id":"s","title_id":"t","region":"eu","watched_ms":10000,"stalled_ms":0}"#,
+            r#" { "event_id" : "e1" , "watched_ms" : -5 , "error_code" : null } "#,
+            r#"{}"#,
+            r#"{"event_id":"a\"b"}"#,
+            r#"{"watched_ms":1.5}"#,
+            r#"{"watched_ms":01}"#,
+            r#"{"watched_ms":1e3}"#,
+            r#"{"watched_ms":"10"}"#,
+            r#"{"event_id":1}"#,
+            r#"{"event_id":"a","event_id":"b"}"#,
+            r#"{"other":1}"#,
+            r#"{"event_id":"a",}"#,
+            r#"{"event_id":"a""#,
+            r#"{"event_id":"a"} x"#,
+            r#"{"schema_version":-1}"#,
+            r#"{"schema_version":4294967296}"#,
+            r#"{"watched_ms":99999999999999999999}"#,
+            r#"{"watched_ms":-0}"#,
+            r#"{"event_id":"é"}"#,
+            r#"[1]"#,
+            r#""#,
+            r#"{"a":{"b":1}}"#,
+            r#"{"watched_ms":nul}"#,
+        ];
+        for c in cases {
+            same(c);
+        }
+    }
+}
