@@ -1,0 +1,150 @@
+//! The cost model on this run's figures: its input, and the per-billion
+//! section of RESULTS.md.
+
+use std::fmt::Write as _;
+
+use super::CostInputs;
+
+/// The measured figures as the cost model's input.
+pub fn cost_measured(c: &CostInputs) -> cost_model::Measured {
+    let mut m = cost_model::Measured {
+        measured_on: c.measured_on.clone(),
+        qoe_cpu_ns_per_event: c.qoe_cpu_ns_per_event,
+        features_cpu_ns_per_event: c.features_cpu_ns_per_event,
+        qoe_cpu_ns_per_event_packed: c.qoe_cpu_ns_per_event_packed,
+        features_cpu_ns_per_event_packed: c.features_cpu_ns_per_event_packed,
+        transform_cpu_ns_per_event: c.transform_cpu_ns_per_event,
+        quality_share: c.quality_share,
+        feature_writes_per_viewer_batch: c.feature_writes_per_viewer_batch,
+        window_writes_per_group: c.window_writes_per_group,
+        window_group_skew: c.window_group_skew,
+        feature_item_bytes: c.feature_item_bytes,
+        demo_events_per_record: c.demo_events_per_record,
+        parquet_bytes_per_row: c.parquet_bytes_per_row,
+        royalty_bytes_per_row: c.royalty_bytes_per_row,
+        event_id_bytes_per_row: c.event_id_bytes_per_row,
+    };
+    // Same fallbacks as `make cost` for anything not measured.
+    let text = serde_json::json!({ "cost_inputs": serde_json::to_value(c).unwrap_or_default() })
+        .to_string();
+    if let Ok(fixed) = cost_model::read_measured(&text) {
+        m = fixed;
+    }
+    m
+}
+
+/// Per-billion totals of `make cost` (default workload), as deployed and with
+/// the proposals of proposed-optimisations.md.
+pub fn cost_section(c: &CostInputs) -> String {
+    use cost_model::{estimate, per_billion, Mode, Params, WindowDesign};
+    let m = cost_measured(c);
+    let pm = Params::default();
+    let u = estimate(&pm, &m, false);
+    let p = estimate(&pm, &m, true);
+    let mut proposed_pm = Params::default();
+    proposed_pm.features.batch_size = 10_000.0;
+    proposed_pm.features.batching_window_s = 60.0;
+    proposed_pm.window_design = WindowDesign::PerShardItem;
+    let mut pm_m = m.clone();
+    if c.feature_item_bytes_hashed_ids > 0.0 {
+        pm_m.feature_item_bytes = c.feature_item_bytes_hashed_ids;
+    }
+    let q = estimate(&proposed_pm, &pm_m, true);
+    let real_k = if c.demo_events_per_record > 0.0 {
+        c.demo_events_per_record
+    } else {
+        1.0
+    };
+    let realistic_pm = Params {
+        events_per_record: Some(real_k),
+        ..proposed_pm.clone()
+    };
+    let r = estimate(&realistic_pm, &pm_m, true);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "## Cost per billion events (`make cost`, default workload)\n"
+    );
+    let _ = writeln!(
+        s,
+        "2 billion events/day of 400 B, 5x peak for 2 h, 150 M viewers, us-east-1 list prices ({}; \
+         verified/assumed per price: `make cost-prices`). Monthly totals / per billion events:\n",
+        cost_model::prices::PRICES_AS_OF
+    );
+    let _ = writeln!(s, "| Configuration | Kinesis on-demand (deployed) | Kinesis provisioned | Provisioned shards at peak |\n|---|---:|---:|---:|");
+    let row = |label: &str, e: &cost_model::Estimate| {
+        format!(
+            "| {label} | ${:.0} / **${:.0}** | ${:.0} / **${:.0}** | {:.0} |",
+            e.total(Mode::OnDemand),
+            per_billion(&pm, e.total(Mode::OnDemand)),
+            e.total(Mode::Provisioned),
+            per_billion(&pm, e.total(Mode::Provisioned)),
+            e.shards
+        )
+    };
+    let _ = writeln!(s, "{}", row("As built, one event per record", &u));
+    let _ = writeln!(
+        s,
+        "{}",
+        row(
+            &format!("As built, packed {:.0} events/record", p.events_per_record),
+            &p
+        )
+    );
+    let _ = writeln!(s, "{}", row("Proposed (packed 12/record, features 60 s / 10 000 batches, hashed event ids, one window item per shard)", &q));
+    let _ = writeln!(
+        s,
+        "{}",
+        row(
+            &format!(
+                "Proposed, at the packing the load generator reaches ({real_k:.2} events/record)"
+            ),
+            &r
+        )
+    );
+    let mut top: Vec<_> = p
+        .lines
+        .iter()
+        .filter(|l| l.mode != Mode::OnDemand)
+        .collect();
+    top.sort_by(|a, b| b.usd.total_cmp(&a.usd));
+    let _ = writeln!(
+        s,
+        "\nLargest lines, as built, packed, provisioned Kinesis:\n"
+    );
+    for l in top.iter().take(6) {
+        let _ = writeln!(
+            s,
+            "- {} {}: ${:.0}/month (${:.2} per billion)",
+            l.service,
+            l.item,
+            l.usd,
+            per_billion(&pm, l.usd)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nPeak Lambda concurrency (packed, as built): qoe-alerts {:.0} (event source max) / {:.1} busy, \
+         session-features {:.0} / {:.1}, firehose-transform {:.1} busy, sre-buffer max 10.\n",
+        p.qoe.esm_concurrency, p.qoe.busy_concurrency_peak, p.features.esm_concurrency, p.features.busy_concurrency_peak, p.transform.busy_concurrency_peak
+    );
+    s
+}
+
+/// Where `make cost` takes this run's figures from, in one sentence.
+pub(super) fn inputs_note(s: &mut String, c: &CostInputs) {
+    let _ = writeln!(s, "## Cost model inputs\n");
+    let _ = writeln!(
+        s,
+        "`make cost` reads these from measured.json: qoe-alerts {:.0} / {:.0} CPU ns per event \
+         (one event per record / packed), session-features {:.0} / {:.0}; {:.2} events per record in \
+         the demo hour; {:.1} B Parquet per row, {:.1} B/row for the royalty columns.",
+        c.qoe_cpu_ns_per_event,
+        c.qoe_cpu_ns_per_event_packed,
+        c.features_cpu_ns_per_event,
+        c.features_cpu_ns_per_event_packed,
+        c.demo_events_per_record,
+        c.parquet_bytes_per_row,
+        c.royalty_bytes_per_row
+    );
+}
