@@ -106,7 +106,7 @@ pub async fn show(
     // Injection = when the first stalled heartbeat of the incident reached the
     // stream (its lake row's ingest_time), so a slow load generator does not
     // inflate the figure.
-    let injected = lake_rows
+    let stalled_arrivals: Vec<i64> = lake_rows
         .iter()
         .filter(|r| r.title_id == incident.title_id && r.region == incident.region)
         .filter(|r| r.stalled_ms.unwrap_or(0) > 0)
@@ -115,7 +115,27 @@ pub async fn show(
             let ingest = playback_domain::event::parse_rfc3339_ms(&r.ingest_time).ok()?;
             (event >= inc_start).then_some(ingest)
         })
-        .min();
+        .collect();
+    let injected = stalled_arrivals.iter().copied().min();
+    // Per alert window: its first stalled record's arrival -> its alert item.
+    let mut per_window: Vec<i64> = alerts
+        .iter()
+        .filter(on_incident)
+        .filter_map(|a| {
+            let in_window = |t: &&i64| (a.window_start_ms..a.window_end_ms).contains(*t);
+            let first_in = stalled_arrivals.iter().filter(in_window).min()?;
+            Some(a.raised_at_ms - first_in)
+        })
+        .collect();
+    per_window.sort_unstable();
+    if let (Some(p50), Some(max)) = (per_window.get(per_window.len() / 2), per_window.last()) {
+        println!(
+            "    alert latency over {} windows (first stalled record of the window -> alert item): p50 {}, max {}",
+            per_window.len(),
+            secs(*p50),
+            secs(*max)
+        );
+    }
     if let (Some(first), Some(injected)) = (first, injected) {
         let latency = first - injected;
         println!(

@@ -1,6 +1,7 @@
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use playback_aws::config::{parsed, required};
 use playback_aws::features_store::DynamoFeatureStore;
+use playback_aws::kinesis_batch::BatchPool;
 use playback_aws::sqs_dead_letters::SqsDeadLetters;
 use playback_domain::Clock;
 use serde_json::value::RawValue;
@@ -22,12 +23,14 @@ async fn main() -> Result<(), Error> {
         dead_letters: SqsDeadLetters::new(aws_sdk_sqs::Client::new(&aws), dlq),
     };
     let handler = &handler;
-    // The raw payload, parsed by our one-pass type: lambda_runtime's own
-    // deserialiser records every JSON key for its error paths (~3x the CPU).
+    let pool = &BatchPool::default();
+    // The raw payload, parsed in one pass into reused buffers: lambda_runtime's
+    // own deserialiser records every JSON key for its error paths (~3x the CPU).
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Box<RawValue>>| async move {
-            let batch = serde_json::from_str(event.payload.get())?;
+            let batch = pool.parse(event.payload.get())?;
             let (response, report) = handler.handle(&batch, Clock::now()).await;
+            pool.recycle(batch);
             tracing::info!(?report, "batch done");
             Ok::<_, Error>(response)
         },

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 mod payload;
 
-pub use payload::{KinesisBatch, Record};
+pub use payload::{BatchPool, KinesisBatch, Record};
 
 /// A valid event with its place in the stream and the index of its record in the batch.
 #[derive(Debug)]
