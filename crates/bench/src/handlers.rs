@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisTimeWindowEvent};
 use playback_aws::kinesis_batch::{decode_batch, KinesisBatch};
-use playback_domain::features::{ViewerFeatures, RECENT_EVENT_IDS};
+use playback_domain::features::{event_id_hash, ViewerFeatures, RECENT_EVENT_IDS};
 use playback_domain::memory::{
     MemoryAlertSink, MemoryDeadLetters, MemoryFeatureStore, MemoryWindowStore,
 };
@@ -116,8 +116,8 @@ pub fn warm_store(
     let before = StreamPosition::new("1", 0).expect("literal").sortable();
     for f in items.values_mut() {
         f.last_position = Some(before.clone());
-        f.recent_event_ids = (0..RECENT_EVENT_IDS)
-            .map(|i| format!("{}-earlier-{i:04}-0000-000000000000", f.viewer_id))
+        f.recent_event_hashes = (0..RECENT_EVENT_IDS)
+            .map(|i| event_id_hash(&format!("{}-earlier-{i:04}-0000-000000000000", f.viewer_id)))
             .collect();
         f.events_applied += RECENT_EVENT_IDS as u64;
     }
@@ -422,44 +422,16 @@ pub fn window_writes(
     }
 }
 
-/// Size of a stored features item by DynamoDB's rules (attribute names +
-/// values; numbers ~ 1 byte per 2 significant digits + 1; list overhead 3 +
-/// 1 per element), averaged over the warm items.
-pub fn feature_item_bytes(items: &BTreeMap<String, ViewerFeatures>, hashed_ids: bool) -> f64 {
-    use aws_sdk_dynamodb::types::AttributeValue;
-    fn value(v: &AttributeValue) -> usize {
-        match v {
-            AttributeValue::S(s) => s.len(),
-            AttributeValue::N(n) => {
-                let digits = n.trim_start_matches('-').replace('.', "");
-                digits.trim_start_matches('0').len().div_ceil(2) + 1
-            }
-            AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
-            AttributeValue::L(l) => 3 + l.iter().map(|e| 1 + value(e)).sum::<usize>(),
-            AttributeValue::M(m) => {
-                3 + m.iter().map(|(k, e)| 1 + k.len() + value(e)).sum::<usize>()
-            }
-            AttributeValue::Ss(s) => s.iter().map(String::len).sum(),
-            _ => 0,
-        }
-    }
+/// Size of the stored features item by DynamoDB's rules
+/// (`playback_aws::dynamo::item_size` of `features_store::to_item`, the item
+/// `DynamoFeatureStore` writes), averaged over the warm items.
+pub fn feature_item_bytes(items: &BTreeMap<String, ViewerFeatures>) -> f64 {
+    use playback_aws::{dynamo::item_size, features_store::to_item};
     if items.is_empty() {
         return 0.0;
     }
-    let total: usize = items
-        .values()
-        .map(|f| {
-            let mut item = playback_aws::features_store::to_item(f, 90 * 86_400);
-            if hashed_ids {
-                // Proposed: remember 64-bit hashes of the recent event ids.
-                let ids = f.recent_event_ids.iter().map(|id| {
-                    AttributeValue::N(playback_domain::metrics::stable_hash(&[id]).to_string())
-                });
-                item.insert("recent_event_ids".into(), AttributeValue::L(ids.collect()));
-            }
-            item.iter().map(|(k, v)| k.len() + value(v)).sum::<usize>()
-        })
-        .sum();
+    let ttl = playback_domain::features::DEFAULT_TTL_SECS;
+    let total: usize = items.values().map(|f| item_size(&to_item(f, ttl))).sum();
     total as f64 / items.len() as f64
 }
 

@@ -159,7 +159,6 @@ fn main() -> anyhow::Result<()> {
     let mut measurements = Vec::new();
     let mut writes = Vec::new();
     let feature_item_bytes;
-    let feature_item_bytes_hashed_ids;
     {
         let _quiet = QuietStdout::new();
         eprintln!("bench: handlers (one event per record) ...");
@@ -209,8 +208,7 @@ fn main() -> anyhow::Result<()> {
         ));
         let event = handlers::lambda_payload(&plain.file.bytes);
         let warm = handlers::warm_store(&rt, &event, plain.file.clock);
-        feature_item_bytes = handlers::feature_item_bytes(&warm, false);
-        feature_item_bytes_hashed_ids = handlers::feature_item_bytes(&warm, true);
+        feature_item_bytes = handlers::feature_item_bytes(&warm);
     }
 
     eprintln!("bench: Python stdlib floor ...");
@@ -282,7 +280,6 @@ fn main() -> anyhow::Result<()> {
         window_group_skew: w_windows.title_region_windows as f64
             / w_windows.even_spread_groups.max(1.0),
         feature_item_bytes,
-        feature_item_bytes_hashed_ids,
         event_bytes: plain.file.payload_bytes as f64 / plain.file.events.max(1) as f64,
         quality_share: lake.as_ref().map(|l| l.quality_share).unwrap_or(0.0),
         demo_events_per_record: lake.as_ref().map(|l| l.events_per_record).unwrap_or(0.0),

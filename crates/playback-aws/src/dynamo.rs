@@ -55,3 +55,56 @@ where
         .and_then(|se| se.code())
         .is_some_and(|c| c == "ConditionalCheckFailedException")
 }
+
+/// Size of an item by DynamoDB's rules, which decide the write units (1 per
+/// KB) and read units (1 per 4 KB): per attribute, the UTF-8 bytes of its name
+/// plus its value. Strings: their UTF-8 bytes; binary: its raw bytes; numbers:
+/// 1 byte per 2 significant digits, plus 1; booleans and nulls: 1; lists and
+/// maps: 3, plus 1 and the element (and its key) per element; sets: the sum of
+/// their elements. Trailing zeros of numbers are counted, so this errs high.
+pub fn item_size(item: &Item) -> usize {
+    item.iter().map(|(k, v)| k.len() + value_size(v)).sum()
+}
+
+fn value_size(v: &AttributeValue) -> usize {
+    let number = |n: &str| {
+        let digits: String = n.chars().filter(char::is_ascii_digit).collect();
+        digits.trim_start_matches('0').len().div_ceil(2) + 1
+    };
+    match v {
+        AttributeValue::S(s) => s.len(),
+        AttributeValue::N(n) => number(n),
+        AttributeValue::B(b) => b.as_ref().len(),
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+        AttributeValue::L(l) => 3 + l.iter().map(|e| 1 + value_size(e)).sum::<usize>(),
+        AttributeValue::M(m) => {
+            3 + m
+                .iter()
+                .map(|(k, e)| 1 + k.len() + value_size(e))
+                .sum::<usize>()
+        }
+        AttributeValue::Ss(s) => s.iter().map(String::len).sum(),
+        AttributeValue::Ns(s) => s.iter().map(|n| number(n)).sum(),
+        AttributeValue::Bs(s) => s.iter().map(|b| b.as_ref().len()).sum(),
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn item_size_follows_dynamodb_rules() {
+        let size = |k: &str, v: AttributeValue| item_size(&Item::from([(k.to_string(), v)]));
+        assert_eq!(size("ab", s("xyz")), 2 + 3);
+        assert_eq!(size("n", n(12_345)), 1 + 3 + 1);
+        assert_eq!(size("n", n(-7)), 1 + 1 + 1);
+        assert_eq!(size("b", AttributeValue::B(vec![0u8; 256].into())), 1 + 256);
+        assert_eq!(
+            size("l", AttributeValue::L(vec![s("ab"), s("c")])),
+            1 + 3 + 3 + 2
+        );
+        assert_eq!(size("t", AttributeValue::Bool(true)), 1 + 1);
+    }
+}

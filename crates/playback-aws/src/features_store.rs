@@ -1,14 +1,26 @@
 //! `FeatureStore` on DynamoDB: one item per viewer, written with an
 //! optimistic-concurrency condition on the stored stream position.
+//!
+//! The recent event ids (retry suppression) are stored as one Binary attribute
+//! [`ID_HASHES`]: the 64-bit [`event_id_hash`]es, 8 bytes little-endian each,
+//! newest last (256 bytes for 32 ids, against ~1.2 KB as a list of strings),
+//! so a full item stays under 1 KB: one write unit per save. Items written
+//! before that hold a `recent_event_ids` list of strings ([`LEGACY_EVENT_IDS`]),
+//! hashed on load; the next save replaces the item and drops it.
 
 use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use aws_sdk_dynamodb::Client;
-use playback_domain::features::ViewerFeatures;
+use playback_domain::features::{event_id_hash, ViewerFeatures, RECENT_EVENT_IDS};
 use playback_domain::ports::{FeatureStore, PortError, PortResult, SaveOutcome};
 
 use crate::dynamo::*;
+
+/// Binary attribute: the recent event id hashes, u64 little-endian, newest last.
+pub const ID_HASHES: &str = "id_hashes";
+/// The list of event id strings that items written by earlier releases hold.
+pub const LEGACY_EVENT_IDS: &str = "recent_event_ids";
 
 pub struct DynamoFeatureStore {
     client: Client,
@@ -31,8 +43,14 @@ pub fn to_item(f: &ViewerFeatures, ttl_secs: i64) -> Item {
     item.insert("viewer_id".into(), s(&f.viewer_id));
     let titles = f.recent_titles.iter().map(s).collect();
     item.insert("recent_titles".into(), AttributeValue::L(titles));
-    let ids = f.recent_event_ids.iter().map(s).collect();
-    item.insert("recent_event_ids".into(), AttributeValue::L(ids));
+    if !f.recent_event_hashes.is_empty() {
+        let bytes: Vec<u8> = f
+            .recent_event_hashes
+            .iter()
+            .flat_map(|h| h.to_le_bytes())
+            .collect();
+        item.insert(ID_HASHES.into(), AttributeValue::B(bytes.into()));
+    }
     let opt = [
         ("current_title", &f.current_title),
         ("current_session", &f.current_session),
@@ -73,7 +91,7 @@ pub fn from_item(item: &Item) -> Result<ViewerFeatures, PortError> {
     Ok(ViewerFeatures {
         viewer_id,
         recent_titles: strings("recent_titles"),
-        recent_event_ids: strings("recent_event_ids"),
+        recent_event_hashes: recent_event_hashes(item),
         current_title: get_s(item, "current_title"),
         current_session: get_s(item, "current_session"),
         session_skips: get_u64(item, "session_skips"),
@@ -87,6 +105,32 @@ pub fn from_item(item: &Item) -> Result<ViewerFeatures, PortError> {
         events_applied: get_u64(item, "events_applied"),
         last_position: get_s(item, "last_position"),
     })
+}
+
+/// The stored hashes, or an older item's event id strings hashed; newest last,
+/// the newest [`RECENT_EVENT_IDS`] kept. A trailing partial hash (never
+/// written) is ignored.
+fn recent_event_hashes(item: &Item) -> Vec<u64> {
+    let mut hashes: Vec<u64> = match item.get(ID_HASHES).and_then(|v| v.as_b().ok()) {
+        Some(b) => b
+            .as_ref()
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8-byte chunk")))
+            .collect(),
+        None => item
+            .get(LEGACY_EVENT_IDS)
+            .and_then(|v| v.as_l().ok())
+            .map(|l| {
+                l.iter()
+                    .filter_map(|id| id.as_s().ok())
+                    .map(|id| event_id_hash(id))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let excess = hashes.len().saturating_sub(RECENT_EVENT_IDS);
+    hashes.drain(..excess);
+    hashes
 }
 
 impl FeatureStore for DynamoFeatureStore {
@@ -156,5 +200,142 @@ impl FeatureStore for DynamoFeatureStore {
             Err(e) if is_conditional_failure(&e) => Ok(SaveOutcome::Conflict),
             Err(e) => Err(unavailable("features.save", e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use playback_domain::features::RECENT_TITLES;
+    use playback_domain::{decode_record, Clock, OwnedEvent, StreamPosition};
+
+    const TTL: i64 = 90 * 86_400;
+
+    fn uuid(tag: &str, i: usize) -> String {
+        format!("{tag:0>8}-{i:04x}-4a1b-9c2d-{:012x}", i * 7919)
+    }
+
+    fn heartbeat(viewer: &str, event_id: &str) -> OwnedEvent {
+        let json = format!(
+            r#"{{"event_id":"{event_id}","event_type":"heartbeat","event_time":"2026-11-23T10:00:00Z","viewer_id":"{viewer}","session_id":"s","title_id":"t","region":"eu","watched_ms":1000}}"#
+        );
+        let d = decode_record(json.as_bytes(), Clock::at(1_795_478_399_999));
+        d.into_iter().next().unwrap().result.unwrap().into_owned()
+    }
+
+    /// A long-lived viewer with everything at its largest realistic size:
+    /// UUID viewer, session and event ids, 10 recent titles, a Kinesis
+    /// sequence number (56 digits), 13-digit counters.
+    fn full_features() -> ViewerFeatures {
+        let seq = "49654312345678901234567890123456789012345678901234567890";
+        ViewerFeatures {
+            viewer_id: uuid("viewer", 1),
+            recent_titles: (0..RECENT_TITLES)
+                .map(|i| format!("title-{i:06}"))
+                .collect(),
+            current_title: Some("title-000000".into()),
+            current_session: Some(uuid("session", 2)),
+            session_skips: 12,
+            session_saves: 3,
+            session_watched_ms: 14_400_000,
+            session_stalled_ms: 95_000,
+            lifetime_watched_ms: 9_876_543_210_123,
+            lifetime_stalled_ms: 12_345_678_901,
+            last_event_time_ms: 1_795_478_399_999,
+            device_platform: Some("android_tv".into()),
+            events_applied: 1_234_567_890,
+            last_position: Some(StreamPosition::new(seq, 17).unwrap().sortable()),
+            recent_event_hashes: (0..RECENT_EVENT_IDS)
+                .map(|i| event_id_hash(&uuid("event", i)))
+                .collect(),
+        }
+    }
+
+    /// The item as releases before the hashes wrote it.
+    fn legacy_item(f: &ViewerFeatures, ids: &[String]) -> Item {
+        let mut item = to_item(f, TTL);
+        item.remove(ID_HASHES);
+        let ids = ids.iter().map(s).collect();
+        item.insert(LEGACY_EVENT_IDS.into(), AttributeValue::L(ids));
+        item
+    }
+
+    #[test]
+    fn full_item_is_under_one_write_unit() {
+        let f = full_features();
+        let item = to_item(&f, TTL);
+        let size = item_size(&item);
+        assert!(size < 1024, "features item is {size} bytes");
+        assert_eq!(item[ID_HASHES].as_b().unwrap().as_ref().len(), 8 * 32);
+        // The same state with the ids as strings took 2 write units.
+        let ids: Vec<String> = (0..RECENT_EVENT_IDS).map(|i| uuid("event", i)).collect();
+        let legacy = item_size(&legacy_item(&f, &ids));
+        assert!(legacy > 1024, "legacy item is {legacy} bytes");
+    }
+
+    #[test]
+    fn item_round_trips() {
+        let f = full_features();
+        assert_eq!(from_item(&to_item(&f, TTL)).unwrap(), f);
+        let fresh = ViewerFeatures::new("v1");
+        let item = to_item(&fresh, TTL);
+        assert!(!item.contains_key(ID_HASHES), "no empty binary attribute");
+        assert_eq!(from_item(&item).unwrap(), fresh);
+    }
+
+    #[test]
+    fn hashes_are_little_endian_newest_last() {
+        let mut f = ViewerFeatures::new("v1");
+        f.recent_event_hashes = vec![1, 0x0102_0304_0506_0708];
+        let item = to_item(&f, TTL);
+        assert_eq!(
+            item[ID_HASHES].as_b().unwrap().as_ref(),
+            [1, 0, 0, 0, 0, 0, 0, 0, 8, 7, 6, 5, 4, 3, 2, 1]
+        );
+    }
+
+    #[test]
+    fn legacy_item_loads_with_its_ids_hashed_and_still_drops_retries() {
+        let mut f = full_features();
+        // Older releases kept at most 32; keep the newest 32 of anything longer.
+        let ids: Vec<String> = (0..RECENT_EVENT_IDS + 2).map(|i| uuid("old", i)).collect();
+        let item = legacy_item(&f, &ids);
+        let mut loaded = from_item(&item).unwrap();
+        let want: Vec<u64> = ids[2..].iter().map(|id| event_id_hash(id)).collect();
+        assert_eq!(loaded.recent_event_hashes, want);
+        f.recent_event_hashes = want;
+        assert_eq!(loaded, f, "every other field as before");
+
+        // A producer retry of a remembered id only advances the position.
+        let before = loaded.clone();
+        let retry = heartbeat(&loaded.viewer_id, &ids[RECENT_EVENT_IDS + 1]);
+        let next = StreamPosition::new(
+            "49654312345678901234567890123456789012345678901234567891",
+            0,
+        )
+        .unwrap();
+        assert!(loaded.apply(&retry, &next));
+        assert_eq!(loaded.last_position, Some(next.sortable()));
+        assert_eq!(
+            (loaded.lifetime_watched_ms, loaded.events_applied),
+            (before.lifetime_watched_ms, before.events_applied)
+        );
+        assert_eq!(loaded.recent_event_hashes, before.recent_event_hashes);
+
+        // A new event counts, and the saved item is in the new layout.
+        let fresh = heartbeat(&loaded.viewer_id, "a-new-event");
+        let later = StreamPosition::new(
+            "49654312345678901234567890123456789012345678901234567892",
+            0,
+        )
+        .unwrap();
+        assert!(loaded.apply(&fresh, &later));
+        assert_eq!(
+            loaded.lifetime_watched_ms,
+            before.lifetime_watched_ms + 1000
+        );
+        let saved = to_item(&loaded, TTL);
+        assert!(!saved.contains_key(LEGACY_EVENT_IDS));
+        assert_eq!(from_item(&saved).unwrap(), loaded);
     }
 }

@@ -10,11 +10,13 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::event::{EventType, PlaybackEvent};
+use crate::metrics::stable_hash;
 use crate::position::StreamPosition;
 
 pub const RECENT_TITLES: usize = 10;
-/// Event ids remembered per viewer to drop producer retries (which arrive as
-/// new records, at new positions, usually seconds apart).
+/// Event ids remembered per viewer (as [`event_id_hash`]es) to drop producer
+/// retries (which arrive as new records, at new positions, usually seconds
+/// apart).
 pub const RECENT_EVENT_IDS: usize = 32;
 /// Features expire this long after the viewer's last event (DynamoDB TTL).
 pub const DEFAULT_TTL_SECS: i64 = 90 * 24 * 3600;
@@ -37,8 +39,19 @@ pub struct ViewerFeatures {
     pub events_applied: u64,
     /// [`StreamPosition::sortable`] of the last absorbed event.
     pub last_position: Option<String>,
-    /// Newest last, at most [`RECENT_EVENT_IDS`].
-    pub recent_event_ids: Vec<String>,
+    /// [`event_id_hash`] of the last absorbed event ids, newest last, at most
+    /// [`RECENT_EVENT_IDS`]. 8 bytes each instead of a ~36-byte id keeps the
+    /// stored item under 1 KB (one DynamoDB write unit per save).
+    pub recent_event_hashes: Vec<u64>,
+}
+
+/// The hash an event id is remembered by: 64-bit FNV-1a
+/// ([`stable_hash`]), fully specified, so the same on every Lambda instance,
+/// in the backfill and across releases (the hashes are stored; never use
+/// std's randomly seeded hasher here). With 32 ids per viewer, a distinct
+/// event is wrongly taken for a retry with probability ~32 / 2^64 ~ 1.7e-18.
+pub fn event_id_hash(event_id: &str) -> u64 {
+    stable_hash(&[event_id])
 }
 
 impl ViewerFeatures {
@@ -64,17 +77,15 @@ impl ViewerFeatures {
             return false;
         }
         self.last_position = Some(sortable);
-        if self
-            .recent_event_ids
-            .iter()
-            .any(|id| id == e.event_id.as_ref())
-        {
+        let id_hash = event_id_hash(&e.event_id);
+        if self.recent_event_hashes.contains(&id_hash) {
             return true;
         }
-        if self.recent_event_ids.len() == RECENT_EVENT_IDS {
-            self.recent_event_ids.remove(0);
+        if self.recent_event_hashes.len() >= RECENT_EVENT_IDS {
+            let excess = self.recent_event_hashes.len() + 1 - RECENT_EVENT_IDS;
+            self.recent_event_hashes.drain(..excess);
         }
-        self.recent_event_ids.push(e.event_id.to_string());
+        self.recent_event_hashes.push(id_hash);
         self.events_applied += 1;
         let watched = e.watched_ms.unwrap_or(0) as u64;
         let stalled = e.stalled_ms.unwrap_or(0) as u64;
@@ -242,6 +253,52 @@ mod tests {
         assert!(f.apply(&e, &pos(1)));
         assert!(f.apply(&e, &pos(2)), "new position is absorbed");
         assert_eq!((f.lifetime_watched_ms, f.events_applied), (1_000, 1));
+    }
+
+    #[test]
+    fn retry_is_recognised_among_the_last_32_event_ids_only() {
+        let mut f = ViewerFeatures::new("v1");
+        let hb = |i: u32| {
+            let t = format!("2026-11-23T10:{:02}:{:02}Z", i / 60, i % 60);
+            event("heartbeat", "s1", "t1", &t, 1_000)
+        };
+        let first = hb(0);
+        assert!(f.apply(&first, &pos(1)));
+        for i in 1..RECENT_EVENT_IDS as u32 {
+            assert!(f.apply(&hb(i), &pos(1 + i)));
+        }
+        assert_eq!(f.recent_event_hashes.len(), RECENT_EVENT_IDS);
+        assert_eq!(f.recent_event_hashes[0], event_id_hash(&first.event_id));
+        // The oldest remembered id is still a retry: position only.
+        let before = f.clone();
+        assert!(f.apply(&first, &pos(100)));
+        assert_eq!(f.last_position, Some(pos(100).sortable()));
+        assert_eq!(
+            ViewerFeatures {
+                last_position: before.last_position.clone(),
+                ..f.clone()
+            },
+            before
+        );
+        // One more distinct event pushes it out of the window.
+        assert!(f.apply(&hb(40), &pos(101)));
+        assert_eq!(f.recent_event_hashes.len(), RECENT_EVENT_IDS);
+        assert_eq!(
+            f.recent_event_hashes.last(),
+            Some(&event_id_hash(&hb(40).event_id))
+        );
+        assert!(!f
+            .recent_event_hashes
+            .contains(&event_id_hash(&first.event_id)));
+        assert_eq!(f.events_applied, RECENT_EVENT_IDS as u64 + 1);
+    }
+
+    #[test]
+    fn event_id_hash_is_pinned_fnv1a_64() {
+        // Stored in DynamoDB: must never change between releases.
+        assert_eq!(event_id_hash(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(event_id_hash("a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(event_id_hash("foobar"), 0x8594_4171_f739_67e8);
     }
 
     #[test]

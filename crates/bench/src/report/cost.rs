@@ -45,10 +45,7 @@ pub fn cost_section(c: &CostInputs) -> String {
     proposed_pm.features.batch_size = 10_000.0;
     proposed_pm.features.batching_window_s = 60.0;
     proposed_pm.window_design = WindowDesign::PerShardItem;
-    let mut pm_m = m.clone();
-    if c.feature_item_bytes_hashed_ids > 0.0 {
-        pm_m.feature_item_bytes = c.feature_item_bytes_hashed_ids;
-    }
+    let pm_m = m.clone();
     let q = estimate(&proposed_pm, &pm_m, true);
     let real_k = if c.demo_events_per_record > 0.0 {
         c.demo_events_per_record

@@ -43,8 +43,6 @@ pub struct CostInputs {
     pub window_group_skew: f64,
     /// DynamoDB item size of a stored features item, bytes.
     pub feature_item_bytes: f64,
-    /// The same if the 32 recent event ids were kept as 64-bit hashes (proposed).
-    pub feature_item_bytes_hashed_ids: f64,
     /// Average event (JSON line) size of the benchmark batch, bytes.
     pub event_bytes: f64,
     /// Events per record the load generator's per-viewer packing reached in the demo hour.
