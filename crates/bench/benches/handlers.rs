@@ -39,10 +39,10 @@ fn benches(c: &mut Criterion) {
     g.throughput(Throughput::Elements(n));
     g.sample_size(30);
     g.bench_function("deserialise KinesisBatch", |b| {
-        b.iter(|| handlers::lambda_payload(black_box(&plain.bytes)))
+        b.iter(|| handlers::recycle(handlers::lambda_payload(black_box(&plain.bytes))))
     });
     g.bench_function("deserialise KinesisBatch (window)", |b| {
-        b.iter(|| handlers::lambda_payload(black_box(&open.bytes)))
+        b.iter(|| handlers::recycle(handlers::lambda_payload(black_box(&open.bytes))))
     });
     g.bench_function("decode_batch", |b| {
         b.iter(|| {

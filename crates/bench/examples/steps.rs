@@ -4,7 +4,7 @@
 
 use bench::handlers::{self, qoe};
 use bench::timing::{repeat, Stats};
-use playback_aws::kinesis_batch::decode_batch;
+use playback_aws::kinesis_batch::{decode_batch, KinesisBatch};
 use playback_domain::event::parse_event;
 use playback_domain::qoe::ShardWindow;
 
@@ -48,24 +48,28 @@ fn main() {
     );
     let rows = [
         (
-            "payload, first (heap not yet grown)",
-            repeat(0, 1, n, || (), |_| handlers::lambda_payload(&body)),
-        ),
-        (
-            "payload (raw JSON -> KinesisBatch)",
-            repeat(2, runs, n, || (), |_| handlers::lambda_payload(&body)),
-        ),
-        ("payload, buffers reused (BatchPool)", {
-            let pool = playback_aws::kinesis_batch::BatchPool::default();
-            let text = std::str::from_utf8(&body).expect("utf-8");
+            "payload, fresh buffers",
             repeat(
                 2,
                 runs,
                 n,
                 || (),
-                |_| pool.recycle(pool.parse(text).expect("event")),
-            )
-        }),
+                |_| {
+                    let raw: Box<serde_json::value::RawValue> = handlers::lambda_deserialize(&body);
+                    serde_json::from_str::<KinesisBatch>(raw.get()).expect("event")
+                },
+            ),
+        ),
+        (
+            "payload, pooled buffers (as main.rs)",
+            repeat(
+                2,
+                runs,
+                n,
+                || (),
+                |_| handlers::recycle(handlers::lambda_payload(&body)),
+            ),
+        ),
         (
             "utf-8 + split lines",
             repeat(

@@ -329,6 +329,10 @@ impl KinesisBatch {
 pub struct BatchPool(std::sync::Mutex<Vec<KinesisBatch>>);
 
 impl BatchPool {
+    pub const fn new() -> Self {
+        BatchPool(std::sync::Mutex::new(Vec::new()))
+    }
+
     pub fn parse(&self, json: &str) -> serde_json::Result<KinesisBatch> {
         let reused = self.0.lock().ok().and_then(|mut v| v.pop());
         let mut batch = reused.unwrap_or_default();
