@@ -63,7 +63,7 @@ export class Functions extends Construct {
       QOE_MIN_SESSIONS: String(t.alerts.min_sessions),
       QOE_MIN_SAMPLE_MS: String(t.alerts.min_sample_ms),
     }, [STREAM_DLQ_SKIP, STREAM_CONCURRENCY_SKIP]);
-    grantTable(state.tables.windows, qoe.role, 'GetItem', 'UpdateItem');
+    grantTable(state.tables.windows, qoe.role, 'PutItem', 'Query');
     grantTable(state.tables.alerts, qoe.role, 'GetItem', 'PutItem', 'UpdateItem');
     state.alertsTopic.grantPublish(qoe.role);
     state.poisonDlq.grantSendMessages(qoe.role);

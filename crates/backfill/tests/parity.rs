@@ -212,12 +212,10 @@ async fn backfill_from_the_lake_equals_the_stream() {
             start_ms: *start,
             end_ms: start + WINDOW_MS,
         };
-        for (title, region, p) in sw.entries() {
-            windows
-                .flush_partial(title, region, bounds, shard, p)
-                .await
-                .unwrap();
-        }
+        windows
+            .flush_shard(bounds, shard, &sw.entries())
+            .await
+            .unwrap();
     }
     let stream_features = handler.store.items.lock().unwrap().clone();
 
@@ -275,7 +273,7 @@ async fn backfill_from_the_lake_equals_the_stream() {
 
     // QoE: the recomputed windows equal the stream's combined windows.
     let recomputed = recompute_windows(&events, WINDOW_MS, &rule());
-    let stream_windows = windows.windows.lock().unwrap().clone();
+    let stream_windows = windows.combined();
     assert_eq!(recomputed.len(), stream_windows.len());
     for r in &recomputed {
         let key = (r.title_id.clone(), r.region.clone(), r.window.start_ms);

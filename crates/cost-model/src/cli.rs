@@ -102,8 +102,8 @@ pub struct Args {
     /// Override the measured catalogue skew of the window groups (1 = even spread, the upper bound).
     #[arg(long)]
     window_skew: Option<f64>,
-    /// Window store design: per-group (as built) or per-shard-item (proposed).
-    #[arg(long, default_value = "per-group")]
+    /// Window store design: per-shard-item (as built) or per-group (the first design).
+    #[arg(long, default_value = "per-shard-item")]
     window_design: String,
     /// bench/measured.json (from `make bench`).
     #[arg(long, default_value = "bench/measured.json")]

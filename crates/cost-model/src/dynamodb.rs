@@ -67,8 +67,12 @@ pub(crate) fn lines(
     );
     let w_wru = windows.wru * days;
     let what = match pm.window_design {
-        WindowDesign::PerGroup => "windows: UpdateItem per title x region per shard per window",
-        WindowDesign::PerShardItem => "windows: one item per shard per window (proposed)",
+        WindowDesign::PerGroup => {
+            "windows: UpdateItem per title x region per shard per window (first design)"
+        }
+        WindowDesign::PerShardItem => {
+            "windows: one PutItem per shard per window (groups in one blob)"
+        }
     };
     bill.line(
         "DynamoDB",
@@ -82,7 +86,7 @@ pub(crate) fn lines(
         let w_rru = windows.rru * days;
         bill.line(
             "DynamoDB",
-            "windows: combiner reads the shard items".into(),
+            "windows: every flush reads the window's shard items back".into(),
             w_rru / 1e6,
             "M RRU",
             w_rru / 1e6 * p("ddb.rru_m"),

@@ -6,10 +6,10 @@ use crate::billing::DAYS_PER_MONTH;
 /// Where qoe-alerts puts a shard's partial windows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WindowDesign {
-    /// As built: one UpdateItem per title x region per shard per window.
+    /// The first design: one UpdateItem per title x region per shard per window.
     PerGroup,
-    /// Proposed: one item per shard per window holding all its partials
-    /// (WRU by size), read back by one combiner per window.
+    /// As built: one item per shard per window holding all its partials (WRU
+    /// by size); every flush reads the window's items back (RRU by size).
     PerShardItem,
 }
 
@@ -133,8 +133,8 @@ impl Default for Params {
             arm64_cpu_factor: 1.2,
             write_concurrency: 16.0,
             flush_concurrency: 32.0,
-            window_design: WindowDesign::PerGroup,
-            window_group_bytes: 48.0,
+            window_design: WindowDesign::PerShardItem,
+            window_group_bytes: 36.0,
             window_item_base_bytes: 250.0,
             shard_id_bytes: 21.0,
             alerts_per_day: 100.0,

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 use playback_aws::dynamo::{get_i64, get_s, get_u64, Item};
+use playback_aws::windows_store;
 use playback_domain::lake::LakeRow;
 use playback_domain::ports::DeadLetter;
 
@@ -78,18 +79,30 @@ pub async fn alerts(dynamo: &aws_sdk_dynamodb::Client, table: &str) -> Result<Ve
     Ok(rows)
 }
 
+/// Title x region windows, combined over the shard items qoe-alerts wrote.
 pub async fn windows(dynamo: &aws_sdk_dynamodb::Client, table: &str) -> Result<Vec<WindowRow>> {
-    let mut rows: Vec<WindowRow> = scan(dynamo, table)
-        .await?
-        .iter()
-        .map(|i| WindowRow {
-            title_id: get_s(i, "title_id").unwrap_or_default(),
-            region: get_s(i, "region").unwrap_or_default(),
-            window_start_ms: get_i64(i, "window_start"),
-            watched_ms: get_u64(i, "watched_ms"),
-            stalled_ms: get_u64(i, "stalled_ms"),
-            sessions: get_u64(i, "sessions"),
-            viewers: get_u64(i, "viewers"),
+    let mut per_window: BTreeMap<i64, Vec<windows_store::Group>> = BTreeMap::new();
+    for item in scan(dynamo, table).await? {
+        let groups = windows_store::groups_of(&item)?;
+        per_window
+            .entry(get_i64(&item, "window_start"))
+            .or_default()
+            .extend(groups);
+    }
+    let mut rows: Vec<WindowRow> = per_window
+        .into_iter()
+        .flat_map(|(start, groups)| {
+            windows_store::combine(groups)
+                .into_iter()
+                .map(move |((title_id, region), t)| WindowRow {
+                    title_id,
+                    region,
+                    window_start_ms: start,
+                    watched_ms: t.watched_ms,
+                    stalled_ms: t.stalled_ms,
+                    sessions: t.sessions,
+                    viewers: t.viewers,
+                })
         })
         .collect();
     rows.sort_by_key(|w| (w.window_start_ms, w.title_id.clone(), w.region.clone()));

@@ -75,35 +75,58 @@ impl FeatureStore for MemoryFeatureStore {
 /// (title, region, window start) -> (totals, shards flushed)
 pub type WindowMap = BTreeMap<(String, String, i64), (WindowTotals, BTreeSet<String>)>;
 
+/// (window start, shard) -> that shard's (title, region, totals), as stored.
+type ShardItems = BTreeMap<(i64, String), Vec<(String, String, WindowTotals)>>;
+
 #[derive(Default)]
 pub struct MemoryWindowStore {
-    pub windows: Mutex<WindowMap>,
+    shards: Mutex<ShardItems>,
     pub faults: Faults,
 }
 
+impl MemoryWindowStore {
+    /// Every title x region window combined over the shards flushed.
+    pub fn combined(&self) -> WindowMap {
+        let mut out = WindowMap::new();
+        for ((start, shard), groups) in self.shards.lock().unwrap().iter() {
+            for (title, region, t) in groups {
+                let (totals, shards) = out
+                    .entry((title.clone(), region.clone(), *start))
+                    .or_default();
+                totals.add(t);
+                shards.insert(shard.clone());
+            }
+        }
+        out
+    }
+}
+
 impl WindowStore for MemoryWindowStore {
-    async fn flush_partial(
+    async fn flush_shard(
         &self,
-        title_id: &str,
-        region: &str,
         window: Window,
         shard_id: &str,
-        p: &PartialWindow,
-    ) -> PortResult<WindowTotals> {
+        groups: &[(&str, &str, &PartialWindow)],
+    ) -> PortResult<Vec<WindowTotals>> {
         self.faults
-            .check(&format!("{title_id}#{region}"), "windows.flush")?;
-        let mut w = self.windows.lock().unwrap();
-        let key = (title_id.to_string(), region.to_string(), window.start_ms);
-        let (totals, shards) = w.entry(key).or_default();
-        if shards.insert(shard_id.to_string()) {
-            totals.watched_ms += p.watched_ms;
-            totals.stalled_ms += p.stalled_ms;
-            totals.events += p.events;
-            totals.sessions += p.sessions.len() as u64;
-            totals.viewers += p.viewers.len() as u64;
-            totals.shards_flushed += 1;
-        }
-        Ok(totals.clone())
+            .check(&format!("{}#{shard_id}", window.start_ms), "windows.flush")?;
+        let stored = groups
+            .iter()
+            .map(|(t, r, p)| (t.to_string(), r.to_string(), p.totals()))
+            .collect();
+        self.shards
+            .lock()
+            .unwrap()
+            .insert((window.start_ms, shard_id.to_string()), stored);
+        let all = self.combined();
+        Ok(groups
+            .iter()
+            .map(|(t, r, _)| {
+                all.get(&(t.to_string(), r.to_string(), window.start_ms))
+                    .map(|(totals, _)| totals.clone())
+                    .unwrap_or_default()
+            })
+            .collect())
     }
 }
 

@@ -47,16 +47,16 @@ pub trait FeatureStore: Send + Sync {
 }
 
 pub trait WindowStore: Send + Sync {
-    /// Adds one shard's partial to the combined window, at most once per shard,
-    /// and returns the combined totals (including earlier shards).
-    fn flush_partial(
+    /// Stores one shard's partials of one window and returns, for each of
+    /// `groups` in order, the totals combined over every shard flushed so far.
+    /// A shard's contribution is replaced, not added: a retried flush counts
+    /// nothing twice.
+    fn flush_shard(
         &self,
-        title_id: &str,
-        region: &str,
         window: Window,
         shard_id: &str,
-        partial: &PartialWindow,
-    ) -> impl Future<Output = PortResult<WindowTotals>> + Send;
+        groups: &[(&str, &str, &PartialWindow)],
+    ) -> impl Future<Output = PortResult<Vec<WindowTotals>>> + Send;
 }
 
 pub trait AlertSink: Send + Sync {

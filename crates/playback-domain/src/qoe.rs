@@ -86,6 +86,18 @@ impl PartialWindow {
         self.viewers.insert(stable_hash(&[&e.viewer_id]));
     }
 
+    /// This shard's contribution as it is stored and combined.
+    pub fn totals(&self) -> WindowTotals {
+        WindowTotals {
+            watched_ms: self.watched_ms,
+            stalled_ms: self.stalled_ms,
+            events: self.events,
+            sessions: self.sessions.len() as u64,
+            viewers: self.viewers.len() as u64,
+            shards_flushed: 1,
+        }
+    }
+
     pub fn merge(&mut self, other: &PartialWindow) {
         self.watched_ms += other.watched_ms;
         self.stalled_ms += other.stalled_ms;
@@ -156,6 +168,17 @@ pub struct WindowTotals {
 }
 
 impl WindowTotals {
+    /// Adds another shard's totals (distinct counts add up: a session's and a
+    /// viewer's events all ride one shard, the stream being keyed by viewer).
+    pub fn add(&mut self, o: &WindowTotals) {
+        self.watched_ms += o.watched_ms;
+        self.stalled_ms += o.stalled_ms;
+        self.events += o.events;
+        self.sessions += o.sessions;
+        self.viewers += o.viewers;
+        self.shards_flushed += o.shards_flushed;
+    }
+
     pub fn ratio(&self) -> Option<f64> {
         rebuffering_ratio(self.watched_ms, self.stalled_ms)
     }

@@ -9,12 +9,10 @@ use playback_aws::emf;
 use playback_aws::kinesis_batch::{decode_batch, KinesisBatch, WindowResponse};
 use playback_aws::AwsError;
 use playback_domain::ports::{AlertSink, DeadLetters, PortError, WindowStore};
-use playback_domain::qoe::{Alert, AlertRule, PartialWindow, ShardWindow, Window, STATE_KEY};
+use playback_domain::qoe::{Alert, AlertRule, ShardWindow, Window, WindowTotals, STATE_KEY};
 use playback_domain::Clock;
 
 pub const CONSUMER: &str = "qoe-alerts";
-/// Window-store writes in flight during a flush.
-const FLUSH_CONCURRENCY: usize = 32;
 
 #[derive(Debug, thiserror::Error)]
 pub enum QoeError {
@@ -78,9 +76,8 @@ impl<W: WindowStore, A: AlertSink, D: DeadLetters> QoeAlerts<W, A, D> {
         Ok((response, report))
     }
 
-    /// One write per title x region for this shard; a retried flush adds
-    /// nothing twice. Writes run concurrently: a shard may hold hundreds of
-    /// groups and the window's alert budget is seconds.
+    /// One write of this shard's partials (the store replaces a retried
+    /// one), then the rule on each group's totals combined across shards.
     async fn flush(
         &self,
         window: &ShardWindow,
@@ -89,22 +86,21 @@ impl<W: WindowStore, A: AlertSink, D: DeadLetters> QoeAlerts<W, A, D> {
         clock: Clock,
     ) -> Result<FlushReport, QoeError> {
         let entries = window.entries();
-        // A plain loop, not a stream combinator with a closure: the closure's
-        // higher-ranked lifetimes would make this future lose `Send`.
-        let mut results = Vec::with_capacity(entries.len());
-        for chunk in entries.chunks(FLUSH_CONCURRENCY) {
-            let mut batch = Vec::with_capacity(chunk.len());
-            for (title, region, partial) in chunk {
-                batch.push(self.flush_group(title, region, partial, bounds, shard, clock));
-            }
-            results.extend(futures::future::join_all(batch).await);
-        }
-        let mut report = FlushReport::default();
-        for r in results {
-            if let Some(alert) = r? {
-                report.alerts_raised.push(alert);
-            }
-            report.groups_flushed += 1;
+        let combined = self.windows.flush_shard(bounds, shard, &entries).await?;
+        // Breaches are rare: their alerts are written concurrently.
+        let raises = entries
+            .iter()
+            .zip(combined)
+            .filter_map(|((title, region, _), totals)| {
+                let ratio = self.rule.breach(&totals)?;
+                Some(self.raise(title, region, bounds, ratio, totals, clock))
+            });
+        let mut report = FlushReport {
+            groups_flushed: entries.len(),
+            ..Default::default()
+        };
+        for raised in futures::future::join_all(raises).await {
+            report.alerts_raised.extend(raised?);
         }
         let mut by_region: std::collections::BTreeMap<&str, (u64, u64, u64)> = Default::default();
         for (_, region, partial) in &entries {
@@ -135,23 +131,16 @@ impl<W: WindowStore, A: AlertSink, D: DeadLetters> QoeAlerts<W, A, D> {
         Ok(report)
     }
 
-    /// Flushes one title x region and raises its alert if the combined totals breach.
-    async fn flush_group(
+    /// Writes the alert of a breaching title x region once; pages on the first write.
+    async fn raise(
         &self,
         title: &str,
         region: &str,
-        partial: &PartialWindow,
         bounds: Window,
-        shard: &str,
+        ratio: f64,
+        totals: WindowTotals,
         clock: Clock,
     ) -> Result<Option<Alert>, QoeError> {
-        let totals = self
-            .windows
-            .flush_partial(title, region, bounds, shard, partial)
-            .await?;
-        let Some(ratio) = self.rule.breach(&totals) else {
-            return Ok(None);
-        };
         let alert = Alert {
             title_id: title.to_string(),
             region: region.to_string(),

@@ -43,8 +43,8 @@ async fn final_window_raises_one_alert_for_the_breaching_title_only() {
         resp.state.is_empty(),
         "state is cleared after the final invoke"
     );
-    assert_eq!(report.groups_flushed, 3, "one flush per title x region");
-    assert_eq!(h.windows.faults.write_count(), 3);
+    assert_eq!(report.groups_flushed, 3, "three title x region groups");
+    assert_eq!(h.windows.faults.write_count(), 1, "one write for the shard");
     let alerts = h.alerts.alerts.lock().unwrap().clone();
     assert_eq!(alerts.len(), 1);
     let a = alerts.values().next().unwrap();
@@ -68,7 +68,7 @@ async fn replayed_final_invoke_does_not_double_count_or_re_alert() {
     h.handle(&batch_of(&ev), Clock::at(NOW_MS)).await.unwrap();
     let (_, again) = h.handle(&batch_of(&ev), Clock::at(NOW_MS)).await.unwrap();
     assert!(again.alerts_raised.is_empty());
-    let w = h.windows.windows.lock().unwrap();
+    let w = h.windows.combined();
     let (totals, shards) = &w[&(
         "t-incident".to_string(),
         "eu".to_string(),
@@ -98,7 +98,7 @@ async fn open_window_carries_state_and_writes_nothing() {
     let mut last = sample("kinesis-window-final.json");
     last.time_window_properties.state = resp.state;
     h.handle(&batch_of(&last), Clock::at(NOW_MS)).await.unwrap();
-    let w = h.windows.windows.lock().unwrap();
+    let w = h.windows.combined();
     let (totals, _) = &w[&(
         "t-incident".to_string(),
         "eu".to_string(),
@@ -110,13 +110,15 @@ async fn open_window_carries_state_and_writes_nothing() {
 #[tokio::test]
 async fn store_failure_fails_the_invoke_and_the_retry_succeeds() {
     let h = handler();
-    h.windows.faults.fail_key("t-ok#eu");
+    h.windows
+        .faults
+        .fail_key("1795428000000#shardId-000000000000");
     let ev = sample("kinesis-window-final.json");
     assert!(h.handle(&batch_of(&ev), Clock::at(NOW_MS)).await.is_err());
     h.windows.faults.heal();
     h.handle(&batch_of(&ev), Clock::at(NOW_MS)).await.unwrap();
     assert_eq!(h.alerts.alerts.lock().unwrap().len(), 1);
-    let w = h.windows.windows.lock().unwrap();
+    let w = h.windows.combined();
     let (totals, _) = &w[&(
         "t-incident".to_string(),
         "eu".to_string(),
