@@ -6,6 +6,7 @@ use bench::handlers::{self, qoe};
 use bench::timing::{repeat, Stats};
 use playback_aws::kinesis_batch::{decode_batch, KinesisBatch};
 use playback_domain::event::parse_event;
+use playback_domain::features::fold_features;
 use playback_domain::qoe::ShardWindow;
 
 fn row(name: &str, s: &Stats) {
@@ -136,6 +137,23 @@ fn main() {
             decoded.events.iter().for_each(|e| w.add(&e.event));
             repeat(2, runs, n, || (), |_| w.to_state())
         }),
+        (
+            "fold features (every viewer of the batch)",
+            repeat(
+                2,
+                runs,
+                n,
+                || (),
+                |_| {
+                    let stored = std::collections::BTreeMap::new();
+                    fold_features(
+                        &stored,
+                        decoded.events.iter().map(|e| (&e.event, &e.position)),
+                    )
+                    .len()
+                },
+            ),
+        ),
         ("qoe-alerts core (handle)", {
             let rt = handlers::runtime();
             repeat(2, runs, n, qoe, |h| {

@@ -43,7 +43,37 @@ impl StreamPosition {
     /// A string whose byte order equals the numeric order: 3-digit length,
     /// digits, then the 6-digit line index. Safe for DynamoDB string conditions.
     pub fn sortable(&self) -> String {
-        format!("{:03}{}.{:06}", self.seq.len(), self.seq, self.sub)
+        let mut s = String::with_capacity(self.seq.len() + 10);
+        self.write_sortable(&mut s);
+        s
+    }
+
+    /// Appends [`Self::sortable`] to `out` without the formatting machinery:
+    /// the features fold writes one per event.
+    pub fn write_sortable(&self, out: &mut String) {
+        push_padded(out, self.seq.len() as u64, 3);
+        out.push_str(&self.seq);
+        out.push('.');
+        push_padded(out, u64::from(self.sub), 6);
+    }
+
+    /// Orders this position against a stored [`Self::sortable`] string exactly
+    /// as the two strings order, without building this one's.
+    pub fn cmp_sortable(&self, stored: &str) -> Ordering {
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let parsed = (|| {
+            let (len_text, rest) = (stored.get(..3)?, stored.get(3..)?);
+            let len: usize = len_text.parse().ok()?;
+            let (seq, tail) = (rest.get(..len)?, rest.get(len..)?);
+            let sub_text = tail.strip_prefix('.')?;
+            let ok = digits(len_text) && sub_text.len() == 6 && digits(sub_text);
+            ok.then(|| (len, seq, sub_text.parse::<u32>().unwrap_or(0)))
+        })();
+        let fits = self.seq.len() < 1000 && self.sub < 1_000_000;
+        match parsed {
+            Some(theirs) if fits => (self.seq.len(), self.seq.as_ref(), self.sub).cmp(&theirs),
+            _ => self.sortable().as_str().cmp(stored),
+        }
     }
 
     pub fn from_sortable(s: &str) -> Option<Self> {
@@ -52,6 +82,22 @@ impl StreamPosition {
         let sub = s.get(4 + len..)?.parse().ok()?;
         StreamPosition::new(seq, sub)
     }
+}
+
+/// `n` in decimal, left-padded with zeros to at least `width` digits.
+fn push_padded(out: &mut String, mut n: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let start = i.min(buf.len().saturating_sub(width));
+    out.push_str(std::str::from_utf8(&buf[start..]).expect("ASCII digits"));
 }
 
 impl Ord for StreamPosition {
@@ -81,6 +127,51 @@ mod tests {
     use super::*;
 
     #[test]
+    fn sortable_is_the_padded_format_and_cmp_sortable_orders_as_strings() {
+        let seqs = [
+            "0",
+            "7",
+            "10",
+            "999",
+            "49590338271490256608559692538361571095921575989136588898",
+        ];
+        let subs = [0, 1, 9, 10, 999_999, 1_000_000, u32::MAX];
+        let all: Vec<StreamPosition> = seqs
+            .iter()
+            .flat_map(|s| {
+                subs.iter()
+                    .map(move |&sub| StreamPosition::new(s, sub).unwrap())
+            })
+            .collect();
+        for a in &all {
+            let expected = format!("{:03}{}.{:06}", a.seq.len(), a.seq, a.sub);
+            assert_eq!(a.sortable(), expected);
+            for b in &all {
+                assert_eq!(
+                    a.cmp_sortable(&b.sortable()),
+                    a.sortable().cmp(&b.sortable()),
+                    "{a} vs {b}"
+                );
+            }
+            for odd in [
+                "",
+                "00",
+                "002+1.000000",
+                "0021.+00001",
+                "001x.000000",
+                "0017.00000",
+                "zzz",
+            ] {
+                assert_eq!(
+                    a.cmp_sortable(odd),
+                    a.sortable().as_str().cmp(odd),
+                    "{a} vs {odd:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn orders_numerically_not_lexically() {
         let a = StreamPosition::new("9", 0).unwrap();
         let b = StreamPosition::new("10", 0).unwrap();
@@ -91,7 +182,10 @@ mod tests {
         let d = StreamPosition::new(big, 4).unwrap();
         assert!(b < c && c < d);
         assert!(c.sortable() < d.sortable());
-        assert_eq!(StreamPosition::from_sortable(&c.sortable()), Some(c));
+        assert_eq!(
+            StreamPosition::from_sortable(&c.sortable()),
+            Some(c.clone())
+        );
     }
 
     #[test]

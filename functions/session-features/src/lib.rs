@@ -6,7 +6,9 @@
 //! no-op. A failed viewer reports the first sequence number of its events, and
 //! Lambda retries from there.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use playback_domain::qoe::FxBuild;
 
 use aws_lambda_events::event::streams::KinesisEventResponse;
 use playback_aws::emf;
@@ -60,7 +62,8 @@ impl<F: FeatureStore, D: DeadLetters> SessionFeatures<F, D> {
                 }
             }
         }
-        let mut by_viewer: BTreeMap<&str, Vec<&BatchEvent<'_>>> = BTreeMap::new();
+        // Hashed, not ordered: a batch holds thousands of events of ~36-byte ids.
+        let mut by_viewer: HashMap<&str, Vec<&BatchEvent<'_>>, FxBuild> = HashMap::default();
         for e in &batch.events {
             by_viewer
                 .entry(e.event.viewer_id.as_ref())

@@ -56,8 +56,7 @@ pub(super) fn handlers(s: &mut String, r: &Results) {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "Where the time goes, and the proposed changes (with before/after figures from a scratch copy): \
-         [proposed-optimisations.md](proposed-optimisations.md).\n"
+        "Where the time goes, what was changed and what is left: [PROFILE.md](PROFILE.md).\n"
     );
 }
 
