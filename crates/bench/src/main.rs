@@ -275,8 +275,8 @@ fn main() -> anyhow::Result<()> {
         transform_cpu_ns_per_event: cpu("firehose-transform e2e"),
         feature_writes_per_viewer_batch: w_features.feature_writes as f64
             / w_features.distinct_viewers.max(1) as f64,
-        window_writes_per_group: w_windows.window_writes as f64
-            / w_windows.title_region_windows.max(1) as f64,
+        window_writes_per_shard_window: w_windows.window_writes as f64
+            / w_windows.windows.max(1) as f64,
         window_group_skew: w_windows.title_region_windows as f64
             / w_windows.even_spread_groups.max(1.0),
         feature_item_bytes,

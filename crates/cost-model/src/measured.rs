@@ -16,7 +16,10 @@ pub struct Measured {
     pub transform_cpu_ns_per_event: f64,
     pub quality_share: f64,
     pub feature_writes_per_viewer_batch: f64,
-    pub window_writes_per_group: f64,
+    /// Window-store writes per shard per window (1, or more if a shard's
+    /// groups outgrow one item).
+    #[serde(default = "one")]
+    pub window_writes_per_shard_window: f64,
     /// Distinct title x region groups per shard-window measured on the load
     /// generator's Zipf-like catalogue, over the even-spread bound
     /// [`crate::expected_distinct`] (1.0 = no skew).
@@ -40,7 +43,7 @@ impl Default for Measured {
             transform_cpu_ns_per_event: 2000.0,
             quality_share: 0.1,
             feature_writes_per_viewer_batch: 1.0,
-            window_writes_per_group: 1.0,
+            window_writes_per_shard_window: 1.0,
             window_group_skew: 1.0,
             feature_item_bytes: 1500.0,
             demo_events_per_record: 0.0,
@@ -49,6 +52,10 @@ impl Default for Measured {
             event_id_bytes_per_row: 15.0,
         }
     }
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 #[derive(Debug, Deserialize)]
@@ -89,7 +96,10 @@ pub fn read_measured(text: &str) -> Result<Measured, serde_json::Error> {
         &mut m.feature_writes_per_viewer_batch,
         d.feature_writes_per_viewer_batch,
     );
-    fix(&mut m.window_writes_per_group, d.window_writes_per_group);
+    fix(
+        &mut m.window_writes_per_shard_window,
+        d.window_writes_per_shard_window,
+    );
     fix(&mut m.window_group_skew, d.window_group_skew);
     fix(&mut m.feature_item_bytes, d.feature_item_bytes);
     fix(&mut m.parquet_bytes_per_row, d.parquet_bytes_per_row);

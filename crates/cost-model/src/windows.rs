@@ -49,9 +49,7 @@ pub(crate) fn flush(pm: &Params, m: &Measured, s: &Stream, qoe: &mut LambdaUse) 
     let mut window_rru = 0.0;
     for (i, r) in pm.regimes().into_iter().enumerate() {
         let events_per_shard_window = e_day / 86_400.0 * r.factor / shards * pm.qoe.tumbling_s;
-        let g = expected_distinct(events_per_shard_window, groups)
-            * m.window_group_skew.min(1.0)
-            * m.window_writes_per_group;
+        let g = expected_distinct(events_per_shard_window, groups) * m.window_group_skew.min(1.0);
         let share = r.hours / 24.0;
         let shard_windows = shards * windows_per_day * share;
         let flush_ms = match pm.window_design {
@@ -71,8 +69,9 @@ pub(crate) fn flush(pm: &Params, m: &Measured, s: &Stream, qoe: &mut LambdaUse) 
             }
             WindowDesign::PerShardItem => {
                 let item = pm.window_item_base_bytes + g * pm.window_group_bytes;
-                window_writes += shard_windows;
-                window_wru += shard_windows * units(item, KB);
+                let writes = shard_windows * m.window_writes_per_shard_window.max(1.0);
+                window_writes += writes;
+                window_wru += writes * units(item / m.window_writes_per_shard_window.max(1.0), KB);
                 // Every flush reads the window's items of all shards back
                 // (strongly consistent Query: RRU per 4 KB of items read).
                 let read_bytes = shards * item;

@@ -19,7 +19,7 @@ pub fn cost_measured(c: &CostInputs) -> cost_model::Measured {
         transform_cpu_ns_per_event: c.transform_cpu_ns_per_event,
         quality_share: c.quality_share,
         feature_writes_per_viewer_batch: c.feature_writes_per_viewer_batch,
-        window_writes_per_group: c.window_writes_per_group,
+        window_writes_per_shard_window: c.window_writes_per_shard_window,
         window_group_skew: c.window_group_skew,
         feature_item_bytes: c.feature_item_bytes,
         demo_events_per_record: c.demo_events_per_record,

@@ -37,8 +37,9 @@ pub struct CostInputs {
     pub quality_share: f64,
     /// Feature saves per distinct viewer per batch (<= 1 is the design).
     pub feature_writes_per_viewer_batch: f64,
-    /// Window flushes per title x region x window on one shard (<= 1).
-    pub window_writes_per_group: f64,
+    /// Window-store writes per shard per window (one item holds all groups).
+    #[serde(default)]
+    pub window_writes_per_shard_window: f64,
     /// Distinct title x region groups per window over the even-spread bound.
     pub window_group_skew: f64,
     /// DynamoDB item size of a stored features item, bytes.

@@ -90,11 +90,13 @@ pub(super) fn writes(s: &mut String, r: &Results) {
     let c = &r.cost_inputs;
     let _ = writeln!(
         s,
-        "\nFeatures: **{:.3} saves per distinct viewer per batch** (target <= 1). Windows: **{:.3} flushes per \
-         title x region per shard per window** (target <= 1). A stored features item is ~{:.0} bytes by \
-         DynamoDB's size rules ({} WRU per save, {} RRU per strongly consistent read).\n",
+        "\nFeatures: **{:.3} saves per distinct viewer per batch** (target <= 1). Windows: **{:.3} writes per \
+         shard per window**, one item holding all of the shard's title x region groups (target: <= 1 per \
+         title x region per shard per window; the first design wrote exactly 1 per group). A stored \
+         features item is ~{:.0} bytes by DynamoDB's size rules ({} WRU per save, {} RRU per strongly \
+         consistent read).\n",
         c.feature_writes_per_viewer_batch,
-        c.window_writes_per_group,
+        c.window_writes_per_shard_window,
         c.feature_item_bytes,
         (c.feature_item_bytes / 1024.0).ceil().max(1.0),
         (c.feature_item_bytes / 4096.0).ceil().max(1.0),
