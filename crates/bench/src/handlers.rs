@@ -190,7 +190,7 @@ pub fn measure_qoe(
     ));
     out.push(m(
         &format!("qoe-alerts{tag} e2e (final, flush)"),
-        "as above, last invocation of the window: one flush per title x region",
+        "as above, last invocation of the window: one window-store write for the shard",
         fin,
         repeat(w, r, n, qoe, |h| qoe_e2e(rt, &h, &fin.bytes, fin.clock)),
     ));

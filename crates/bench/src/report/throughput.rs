@@ -17,8 +17,9 @@ pub(super) fn handlers(s: &mut String, r: &Results) {
         "Target: **{} events/s/core** for decode + validate + aggregate (10x the ~{} events/s the \
          issue reports for a Python Powertools BatchProcessor + pydantic handler on this machine; \
          that figure is quoted, see the measured Python floor below). *e2e* is what a warm Lambda pays \
-         per batch: the event JSON (base64 `data` per record) deserialised exactly as lambda_runtime 1.5 \
-         does, the handler, the response serialised. *core* is `handle()` on the already-parsed event. \
+         per batch: the event JSON (base64 `data` per record) taken exactly as both `main.rs` take it \
+         (lambda_runtime 1.5 hands over the raw payload, parsed in one pass into a pooled `KinesisBatch`), \
+         the handler, the response serialised. *core* is `handle()` on the already-parsed event. \
          *open* carries the tumbling-window state (the common invocation), *final* flushes the window.\n",
         f0(TARGET_EVENTS_PER_S),
         f0(PYTHON_EVENTS_PER_S)
