@@ -8,6 +8,9 @@ use crate::measured::Measured;
 use crate::params::{Params, WindowDesign};
 use crate::sizing::Stream;
 
+/// Partition keys a window's items are spread over (playback-aws `windows_store::BUCKETS`).
+const WINDOW_BUCKETS: f64 = 32.0;
+
 /// Expected distinct groups among `n` events spread evenly over `g` groups
 /// (an upper bound for a skewed catalogue, where popular titles repeat more).
 pub fn expected_distinct(n: f64, g: f64) -> f64 {
@@ -72,10 +75,12 @@ pub(crate) fn flush(pm: &Params, m: &Measured, s: &Stream, qoe: &mut LambdaUse) 
                 let writes = shard_windows * m.window_writes_per_shard_window.max(1.0);
                 window_writes += writes;
                 window_wru += writes * units(item / m.window_writes_per_shard_window.max(1.0), KB);
-                // Every flush reads the window's items of all shards back
-                // (strongly consistent Query: RRU per 4 KB of items read).
+                // Every flush reads the window's items of all shards back:
+                // one strongly consistent Query per bucket, RRU per 4 KB of
+                // items read, each query rounded up (half a unit on average).
                 let read_bytes = shards * item;
-                window_rru += shard_windows * units(read_bytes, 4.0 * KB);
+                let rru_per_flush = units(read_bytes, 4.0 * KB) + WINDOW_BUCKETS / 2.0;
+                window_rru += shard_windows * rru_per_flush;
                 // A put, then the bucket queries in parallel, plus moving the
                 // bytes (assumed 100 MB/s into the function).
                 2.0 * lat + read_bytes / 100e6 * 1000.0
