@@ -46,6 +46,9 @@ pub struct Cli {
     /// Flush a viewer's pack at most this many simulated seconds after its first event; 0 = no limit [default: 10].
     #[arg(long)]
     pub pack_linger_s: Option<f64>,
+    /// Pack across viewers into this many partition buckets (an ingest edge); 0 = per viewer [default: 0].
+    #[arg(long)]
+    pub pack_buckets: Option<u32>,
     /// Simulated start, RFC 3339 (e.g. 2026-11-23T10:00:00Z) or `now` [default: now].
     #[arg(long, value_parser = parse_start_time)]
     pub start_time: Option<i64>,
@@ -159,6 +162,7 @@ impl Cli {
             seed,
             pack_bytes,
             pack_linger_s,
+            pack_buckets,
             heartbeat_s,
             baseline_stall
         );

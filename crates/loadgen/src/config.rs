@@ -31,6 +31,11 @@ pub struct ScenarioConfig {
     pub pack_bytes: usize,
     /// Flush a viewer's pack at the latest this long (simulated s) after its first event; 0 = no limit.
     pub pack_linger_s: f64,
+    /// Pack across viewers as an ingest edge would: 0 = one viewer per record
+    /// (partition key = viewer_id); N = viewers hashed into N buckets, one
+    /// record per bucket (partition key = the bucket), so a viewer's events
+    /// still reach one shard in order.
+    pub pack_buckets: u32,
     /// Stall fraction of ordinary playback (~0.5 %).
     pub baseline_stall: f64,
     pub incident: Option<Incident>,
@@ -56,6 +61,7 @@ impl Default for ScenarioConfig {
             heartbeat_s: 10,
             pack_bytes: 5_000,
             pack_linger_s: 10.0,
+            pack_buckets: 0,
             baseline_stall: 0.005,
             incident: None,
             bad_firmware: None,

@@ -1,7 +1,8 @@
-//! From event lines to stream records: one event per record, or a viewer's
-//! events packed as newline-delimited JSON up to `pack_bytes` (never two
-//! viewers in one record, so per-viewer order survives), plus producer
-//! re-sends of whole records.
+//! From event lines to stream records: one event per record, or events packed
+//! as newline-delimited JSON up to `pack_bytes`, plus producer re-sends of
+//! whole records. A pack holds one viewer's events, or (`pack_buckets`) those
+//! of every viewer hashed to one partition bucket, as an ingest edge would
+//! pack them; either way a viewer's events reach one shard in order.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -50,11 +51,11 @@ struct Pack {
 }
 
 impl Pack {
-    fn new(line: Line, id: u64) -> Self {
+    fn new(line: Line, id: u64, partition_key: String) -> Self {
         let mut entry = line.entry;
         entry.line = 0;
         Pack {
-            partition_key: entry.viewer_id.clone(),
+            partition_key,
             first_ms: entry.emit_ms,
             data: line.json.into_bytes(),
             lines: vec![entry],
@@ -84,11 +85,13 @@ impl Pack {
     }
 }
 
-/// Packs lines per viewer; a pack goes out when the next line would overflow
-/// it, when it is `linger_ms` old (simulated), or at the end.
+/// Packs lines per viewer (or per bucket of viewers); a pack goes out when
+/// the next line would overflow it, when it is `linger_ms` old (simulated),
+/// or at the end.
 pub struct Packer {
     pack_bytes: usize,
     linger_ms: i64,
+    buckets: u32,
     open: HashMap<u32, Pack>,
     deadlines: VecDeque<(i64, u32, u64)>,
     next_id: u64,
@@ -96,10 +99,11 @@ pub struct Packer {
 }
 
 impl Packer {
-    pub fn new(pack_bytes: usize, linger_ms: i64) -> Self {
+    pub fn new(pack_bytes: usize, linger_ms: i64, buckets: u32) -> Self {
         Packer {
             pack_bytes,
             linger_ms,
+            buckets,
             open: HashMap::new(),
             deadlines: VecDeque::new(),
             next_id: 0,
@@ -111,37 +115,45 @@ impl Packer {
     pub fn push(&mut self, line: Line, out: &mut VecDeque<Emitted>) {
         let t = line.entry.emit_ms;
         self.last_ms = self.last_ms.max(t);
-        while let Some(&(deadline, viewer, id)) = self.deadlines.front() {
+        while let Some(&(deadline, key, id)) = self.deadlines.front() {
             if deadline > t {
                 break;
             }
             self.deadlines.pop_front();
-            if self.open.get(&viewer).is_some_and(|p| p.id == id) {
-                let p = self.open.remove(&viewer).expect("checked");
+            if self.open.get(&key).is_some_and(|p| p.id == id) {
+                let p = self.open.remove(&key).expect("checked");
                 out.push_back(p.seal(deadline));
             }
         }
-        let viewer = line.viewer;
-        if let Some(p) = self.open.get_mut(&viewer) {
+        // The pack's key: the viewer, or its bucket (keys a viewer never changes).
+        let (key, partition_key) = match self.buckets {
+            0 => (line.viewer, line.entry.viewer_id.clone()),
+            n => {
+                let b = (playback_domain::metrics::stable_hash(&[&line.entry.viewer_id])
+                    % u64::from(n)) as u32;
+                (b, format!("bucket-{b:05}"))
+            }
+        };
+        if let Some(p) = self.open.get_mut(&key) {
             if p.data.len() + 1 + line.json.len() <= self.pack_bytes {
                 p.append(line);
                 return;
             }
-            let p = self.open.remove(&viewer).expect("checked");
+            let p = self.open.remove(&key).expect("checked");
             out.push_back(p.seal(t));
         }
         self.next_id += 1;
         let alone = line.json.len() >= self.pack_bytes;
-        let pack = Pack::new(line, self.next_id);
+        let pack = Pack::new(line, self.next_id, partition_key);
         if alone {
             out.push_back(pack.seal(t));
             return;
         }
         if self.linger_ms > 0 {
             self.deadlines
-                .push_back((t + self.linger_ms, viewer, self.next_id));
+                .push_back((t + self.linger_ms, key, self.next_id));
         }
-        self.open.insert(viewer, pack);
+        self.open.insert(key, pack);
     }
 
     /// Seals every open pack, oldest first.
@@ -172,7 +184,8 @@ impl RecordStream {
     pub fn new(cfg: ScenarioConfig) -> Result<Self, LoadgenError> {
         let mut rng_retry = rng_for(cfg.seed, Stream::Retry);
         let retry_gate = RateGate::new(cfg.retry_rate, &mut rng_retry);
-        let packer = Packer::new(cfg.pack_bytes, (cfg.pack_linger_s * 1_000.0).round() as i64);
+        let linger_ms = (cfg.pack_linger_s * 1_000.0).round() as i64;
+        let packer = Packer::new(cfg.pack_bytes, linger_ms, cfg.pack_buckets);
         Ok(RecordStream {
             lines: Generator::new(cfg)?,
             packer,

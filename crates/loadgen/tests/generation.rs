@@ -92,6 +92,57 @@ fn packs_stay_within_pack_bytes_and_one_viewer() {
 }
 
 #[test]
+fn bucket_packing_mixes_viewers_but_keeps_each_on_one_partition_key() {
+    let per_viewer = generate(&ScenarioConfig {
+        pack_linger_s: 2.0,
+        ..base()
+    })
+    .unwrap();
+    let edge = generate(&ScenarioConfig {
+        pack_linger_s: 2.0,
+        pack_buckets: 8,
+        ..base()
+    })
+    .unwrap();
+    // Same events, far fewer records.
+    assert_eq!(per_viewer.manifest.lines.len(), edge.manifest.lines.len());
+    let per_record =
+        |g: &loadgen::Generated| g.manifest.lines.len() as f64 / g.records.len() as f64;
+    assert!(
+        per_record(&edge) > 3.0 * per_record(&per_viewer),
+        "{} vs {}",
+        per_record(&edge),
+        per_record(&per_viewer)
+    );
+    let mut key_of: HashMap<String, &str> = HashMap::new();
+    let mut mixed = 0;
+    let clock = Clock::at(edge.manifest.summary.last_emit_ms.unwrap());
+    for r in &edge.records {
+        assert!(r.data.len() <= 5_000 || !r.data.contains(&b'\n'));
+        let viewers: Vec<String> = decode_record(&r.data, clock)
+            .into_iter()
+            .filter_map(|d| d.result.ok().map(|e| e.viewer_id.to_string()))
+            .collect();
+        mixed += usize::from(viewers.iter().any(|v| *v != viewers[0]));
+        for v in viewers {
+            let key = *key_of.entry(v.clone()).or_insert(r.partition_key.as_str());
+            assert_eq!(key, r.partition_key, "viewer {v} on two partition keys");
+        }
+    }
+    assert!(
+        mixed * 2 > edge.records.len(),
+        "most edge records hold several viewers"
+    );
+    assert!(
+        key_of
+            .values()
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+            <= 8
+    );
+}
+
+#[test]
 fn records_keep_each_viewers_order_and_emit_time_order() {
     let g = generate(&ScenarioConfig {
         pack_bytes: 3_000,
