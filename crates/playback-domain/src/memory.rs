@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use crate::features::ViewerFeatures;
 use crate::ports::*;
-use crate::qoe::{Alert, PartialWindow, Window, WindowTotals};
+use crate::qoe::{combined_totals, Alert, Group, PartialWindow, Window, WindowTotals};
 use crate::sre::{Incident, SreCounts, SreKey};
 
 fn unavailable(operation: &'static str) -> PortError {
@@ -76,7 +76,7 @@ impl FeatureStore for MemoryFeatureStore {
 pub type WindowMap = BTreeMap<(String, String, i64), (WindowTotals, BTreeSet<String>)>;
 
 /// (window start, shard) -> that shard's (title, region, totals), as stored.
-type ShardItems = BTreeMap<(i64, String), Vec<(String, String, WindowTotals)>>;
+type ShardItems = BTreeMap<(i64, String), Vec<Group>>;
 
 #[derive(Default)]
 pub struct MemoryWindowStore {
@@ -118,15 +118,12 @@ impl WindowStore for MemoryWindowStore {
             .lock()
             .unwrap()
             .insert((window.start_ms, shard_id.to_string()), stored);
-        let all = self.combined();
-        Ok(groups
+        let items = self.shards.lock().unwrap();
+        let stored = items
             .iter()
-            .map(|(t, r, _)| {
-                all.get(&(t.to_string(), r.to_string(), window.start_ms))
-                    .map(|(totals, _)| totals.clone())
-                    .unwrap_or_default()
-            })
-            .collect())
+            .filter(|((start, _), _)| *start == window.start_ms)
+            .flat_map(|(_, g)| g.iter().cloned());
+        Ok(combined_totals(stored, groups))
     }
 }
 

@@ -184,6 +184,35 @@ impl WindowTotals {
     }
 }
 
+/// One shard's stored contribution to a title x region window.
+pub type Group = (String, String, WindowTotals);
+
+/// What a window store answers a flush: for each flushed group in order, its
+/// totals summed over every shard's stored `groups` of the same window.
+pub fn combined_totals(
+    stored: impl IntoIterator<Item = Group>,
+    flushed: &[(&str, &str, &PartialWindow)],
+) -> Vec<WindowTotals> {
+    let all = combine(stored);
+    flushed
+        .iter()
+        .map(|(t, r, _)| {
+            all.get(&(t.to_string(), r.to_string()))
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Sums groups of several shards per title x region.
+pub fn combine(groups: impl IntoIterator<Item = Group>) -> HashMap<(String, String), WindowTotals> {
+    let mut out: HashMap<(String, String), WindowTotals> = HashMap::new();
+    for (title, region, t) in groups {
+        out.entry((title, region)).or_default().add(&t);
+    }
+    out
+}
+
 /// A tumbling window, epoch millis, `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Window {

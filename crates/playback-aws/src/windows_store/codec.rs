@@ -2,12 +2,9 @@
 //! two ids and five counters as LEB128 varints (~30-40 bytes a group, where
 //! DynamoDB attributes would cost their names on every group).
 
-use playback_domain::qoe::{PartialWindow, WindowTotals};
+use playback_domain::qoe::{Group, PartialWindow, WindowTotals};
 
 const VERSION: u8 = 1;
-
-/// One decoded group of a shard's item.
-pub type Group = (String, String, WindowTotals);
 
 /// Encodes `groups`, split into blobs of at most about `max_bytes` each.
 pub fn encode(groups: &[(&str, &str, &PartialWindow)], max_bytes: usize) -> Vec<Vec<u8>> {

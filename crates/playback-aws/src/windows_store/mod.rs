@@ -14,17 +14,15 @@
 
 mod codec;
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use futures::future::try_join_all;
 use playback_domain::metrics::stable_hash;
 use playback_domain::ports::{PortError, PortResult, WindowStore};
-use playback_domain::qoe::{PartialWindow, Window, WindowTotals};
+use playback_domain::qoe::{combined_totals, PartialWindow, Window, WindowTotals};
 
-pub use codec::Group;
+pub use playback_domain::qoe::{combine, Group};
 
 use crate::dynamo::*;
 
@@ -117,15 +115,6 @@ pub fn groups_of(item: &Item) -> PortResult<Vec<Group>> {
         })
 }
 
-/// Sums groups of several shards per title x region.
-pub fn combine(groups: impl IntoIterator<Item = Group>) -> HashMap<(String, String), WindowTotals> {
-    let mut out: HashMap<(String, String), WindowTotals> = HashMap::new();
-    for (title, region, t) in groups {
-        out.entry((title, region)).or_default().add(&t);
-    }
-    out
-}
-
 pub fn title_region_key(title_id: &str, region: &str) -> String {
     format!("{title_id}#{region}")
 }
@@ -143,13 +132,7 @@ impl WindowStore for DynamoWindowStore {
             .enumerate()
             .map(|(i, blob)| self.put(window, shard_id, i, blob));
         try_join_all(puts).await?;
-        let all = combine(self.read_window(window.start_ms).await?);
-        Ok(groups
-            .iter()
-            .map(|(t, r, _)| {
-                let key = (t.to_string(), r.to_string());
-                all.get(&key).cloned().unwrap_or_default()
-            })
-            .collect())
+        let stored = self.read_window(window.start_ms).await?;
+        Ok(combined_totals(stored, groups))
     }
 }

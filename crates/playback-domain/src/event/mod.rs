@@ -168,19 +168,17 @@ pub fn parse_event<'a>(
     now_ms: i64,
     max_future_skew_ms: i64,
 ) -> Result<PlaybackEvent<'a>, InvalidEvent> {
-    if let Some(wire) = fast_wire(json) {
-        let event_id = wire.event_id.clone().filter(|s| !s.trim().is_empty());
-        return validate(wire, now_ms, max_future_skew_ms)
-            .map_err(|reason| InvalidEvent::new(reason, event_id.map(Cow::into_owned)));
-    }
-    let wire: WireEvent<'a> = serde_json::from_str(json).map_err(|e| {
-        let reason = if e.is_data() {
-            Reason::BadType(e.to_string())
-        } else {
-            Reason::MalformedJson(e.to_string())
-        };
-        InvalidEvent::new(reason, None)
-    })?;
+    let wire = match fast_wire(json) {
+        Some(wire) => wire,
+        None => serde_json::from_str::<WireEvent<'a>>(json).map_err(|e| {
+            let reason = if e.is_data() {
+                Reason::BadType(e.to_string())
+            } else {
+                Reason::MalformedJson(e.to_string())
+            };
+            InvalidEvent::new(reason, None)
+        })?,
+    };
     let event_id = wire.event_id.clone().filter(|s| !s.trim().is_empty());
     validate(wire, now_ms, max_future_skew_ms)
         .map_err(|reason| InvalidEvent::new(reason, event_id.map(Cow::into_owned)))
