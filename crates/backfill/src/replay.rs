@@ -29,16 +29,42 @@ pub struct ReplayEvent {
 const REPLAY_NOW_MS: i64 = i64::MAX / 4;
 
 /// Rebuilds every row's event and orders them as the stream delivered them:
-/// by shard, then by [`StreamPosition`]. Rows at the same position (Firehose
-/// delivers at least once, so a row may land twice) are kept once.
+/// by shard, then by [`StreamPosition`].
+///
+/// Firehose de-aggregates a packed record before the transform and hands every
+/// line the record's metadata with `subsequenceNumber` 0, so the lines of one
+/// record share (shard, seq, ingest_sub). They land consecutively, in record
+/// order, in one object; so within one record the line index is the rank of
+/// a row among that record's distinct event_ids in lake order (stable on
+/// ingest_sub, which rows landed before de-aggregation carried). A row that
+/// landed twice (Firehose delivers at least once) is kept once.
 pub fn rows_to_events(rows: &[LakeRow]) -> Result<Vec<ReplayEvent>, BackfillError> {
     let mut out = rows
         .iter()
-        .map(row_to_event)
+        .map(|r| row_to_event(r).map(|e| (e, r.event_id.as_str())))
         .collect::<Result<Vec<_>, _>>()?;
-    out.sort_by(|a, b| (a.shard.as_str(), &a.position).cmp(&(b.shard.as_str(), &b.position)));
-    out.dedup_by(|b, a| a.shard == b.shard && a.position == b.position);
-    Ok(out)
+    // Stable: rows of one record keep their lake order.
+    out.sort_by(|(a, _), (b, _)| {
+        (a.shard.as_str(), &a.position).cmp(&(b.shard.as_str(), &b.position))
+    });
+    let mut ranked: Vec<ReplayEvent> = Vec::with_capacity(out.len());
+    let mut record_ids: Vec<&str> = Vec::new();
+    for (e, id) in out {
+        let same_record = ranked.last().is_some_and(|p| {
+            p.shard == e.shard && p.position.sequence_number() == e.position.sequence_number()
+        });
+        if !same_record {
+            record_ids.clear();
+        }
+        if record_ids.contains(&id) {
+            continue;
+        }
+        let rank = record_ids.len() as u32;
+        record_ids.push(id);
+        let position = e.position.with_sub(rank);
+        ranked.push(ReplayEvent { position, ..e });
+    }
+    Ok(ranked)
 }
 
 fn row_to_event(row: &LakeRow) -> Result<ReplayEvent, BackfillError> {
@@ -125,6 +151,35 @@ mod tests {
         );
         assert_eq!(evs[1].arrival_ms, 1_795_428_005_123);
         assert_eq!(evs[3].event.watched_ms, Some(3));
+    }
+
+    #[test]
+    fn lines_of_one_record_landed_with_sub_0_get_their_index_from_lake_order() {
+        // What Firehose lands for a record "c\na\nb" (seq 10), landed twice,
+        // and a one-line record (seq 9).
+        let mut rows = Vec::new();
+        for _ in 0..2 {
+            for (id, w) in [("c", 1), ("a", 2), ("b", 3)] {
+                let mut r = row("s-1", "10", 0, w);
+                r.event_id = id.into();
+                rows.push(r);
+            }
+        }
+        rows.push(row("s-1", "9", 0, 9));
+        let evs = rows_to_events(&rows).unwrap();
+        let got: Vec<_> = evs
+            .iter()
+            .map(|e| (e.event.event_id.as_ref(), e.position.to_string()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("e-9-0", "9/0".to_string()),
+                ("c", "10/0".into()),
+                ("a", "10/1".into()),
+                ("b", "10/2".into())
+            ]
+        );
     }
 
     #[test]

@@ -232,10 +232,10 @@ impl ScenarioConfig {
             (_, Some(0)) => return bad("events must be at least 1".into()),
             _ => {}
         }
-        if self.pack_bytes > playback_domain::event::MAX_RECORD_BYTES {
+        if self.pack_bytes > playback_domain::event::MAX_PACK_BYTES {
             return bad(format!(
-                "pack_bytes must be at most {} (Kinesis' record limit)",
-                playback_domain::event::MAX_RECORD_BYTES
+                "pack_bytes must be at most {} (the contract's packed-record size)",
+                playback_domain::event::MAX_PACK_BYTES
             ));
         }
         if !(self.pack_linger_s.is_finite() && self.pack_linger_s >= 0.0) {

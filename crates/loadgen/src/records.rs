@@ -4,6 +4,7 @@
 //! of every viewer hashed to one partition bucket, as an ingest edge would
 //! pack them; either way a viewer's events reach one shard in order.
 
+use playback_domain::event::MAX_EVENTS_PER_RECORD;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use rand::rngs::StdRng;
@@ -86,7 +87,7 @@ impl Pack {
 }
 
 /// Packs lines per viewer (or per bucket of viewers); a pack goes out when
-/// the next line would overflow it, when it is `linger_ms` old (simulated),
+/// the next line would overflow it (bytes, or the contract's 500 events), when it is `linger_ms` old (simulated),
 /// or at the end.
 pub struct Packer {
     pack_bytes: usize,
@@ -135,7 +136,8 @@ impl Packer {
             }
         };
         if let Some(p) = self.open.get_mut(&key) {
-            if p.data.len() + 1 + line.json.len() <= self.pack_bytes {
+            let fits = p.data.len() + 1 + line.json.len() <= self.pack_bytes;
+            if fits && p.lines.len() < MAX_EVENTS_PER_RECORD {
                 p.append(line);
                 return;
             }

@@ -73,6 +73,7 @@ fn packs_stay_within_pack_bytes_and_one_viewer() {
             let lines = &lines_of[&r.index];
             let n = r.data.split(|b| *b == b'\n').count();
             assert_eq!(n, lines.len());
+            assert!(n <= playback_domain::event::MAX_EVENTS_PER_RECORD);
             if pack_bytes == 0 {
                 assert_eq!(n, 1);
             } else if n > 1 {
@@ -88,6 +89,31 @@ fn packs_stay_within_pack_bytes_and_one_viewer() {
             let multi = g.records.iter().filter(|r| r.data.contains(&b'\n')).count();
             assert!(multi * 2 > g.records.len(), "most records are packed");
         }
+    }
+}
+
+#[test]
+fn no_configuration_packs_past_the_contracts_cap() {
+    let over = ScenarioConfig {
+        pack_bytes: playback_domain::event::MAX_PACK_BYTES + 1,
+        ..base()
+    };
+    let err = match generate(&over) {
+        Ok(_) => panic!("refused"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("pack_bytes must be at most 5120"), "{err}");
+    let g = generate(&ScenarioConfig {
+        pack_bytes: playback_domain::event::MAX_PACK_BYTES,
+        pack_buckets: 1,
+        pack_linger_s: 60.0,
+        ..base()
+    })
+    .unwrap();
+    for r in &g.records {
+        let n = r.data.split(|b| *b == b'\n').count();
+        assert!(n <= playback_domain::event::MAX_EVENTS_PER_RECORD);
+        assert!(n == 1 || r.data.len() <= playback_domain::event::MAX_PACK_BYTES);
     }
 }
 

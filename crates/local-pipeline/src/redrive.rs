@@ -9,7 +9,7 @@ use aws_sdk_sqs::types::Message;
 use base64::Engine;
 use serde_json::Value;
 
-use crate::esm::parse_seq;
+use crate::esm::cmp_seq;
 use crate::{aws_err, Error, Result};
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -229,6 +229,12 @@ fn partition_key(body: &Value, data: &[u8]) -> String {
         .unwrap_or_else(|| "redrive".to_string())
 }
 
+/// True once a read reaches past the batch's last record (sequence numbers
+/// compared as numbers: 56 digits on AWS, small integers on moto).
+fn past_end(seq: &str, end: &str) -> bool {
+    cmp_seq(seq, end).is_gt()
+}
+
 /// The records start..=end of one shard, for an on-failure record.
 async fn read_batch(
     kinesis: &aws_sdk_kinesis::Client,
@@ -241,7 +247,6 @@ async fn read_batch(
         field("startSequenceNumber"),
         field("endSequenceNumber"),
     );
-    let end_n = parse_seq(end);
     let mut iterator = kinesis
         .get_shard_iterator()
         .stream_name(stream)
@@ -264,7 +269,7 @@ async fn read_batch(
             break;
         }
         for r in resp.records {
-            if parse_seq(&r.sequence_number) > end_n {
+            if past_end(&r.sequence_number, end) {
                 return Ok(out);
             }
             out.push((r.partition_key.unwrap_or_default(), r.data.into_inner()));
@@ -272,4 +277,23 @@ async fn read_batch(
         iterator = resp.next_shard_iterator;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::past_end;
+
+    #[test]
+    fn redrive_stops_after_the_batch_end_with_aws_sized_numbers() {
+        let end = "49590338271490256608559692538361571095921575989136588898";
+        let next = "49590338271490256608559692538361571095921575989136588899";
+        assert!(!past_end(end, end));
+        assert!(past_end(next, end));
+        assert!(!past_end(&"9".repeat(55), end));
+        let longest = format!("2{}", "0".repeat(128));
+        assert!(past_end(&format!("2{}1", "0".repeat(127)), &longest));
+        assert!(!past_end(&format!("1{}", "9".repeat(128)), &longest));
+        // moto's small integers.
+        assert!(past_end("10", "9"));
+    }
 }

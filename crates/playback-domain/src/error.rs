@@ -9,6 +9,8 @@ pub enum Reason {
     NotUtf8,
     #[error("record of {size} bytes exceeds the {limit}-byte limit")]
     Oversized { size: usize, limit: usize },
+    #[error("record packs {events} events, over the {limit}-event limit")]
+    TooManyEvents { events: usize, limit: usize },
     #[error("malformed JSON: {0}")]
     MalformedJson(String),
     #[error("bad type: {0}")]
@@ -32,7 +34,7 @@ impl Reason {
     pub fn code(&self) -> &'static str {
         match self {
             Reason::NotUtf8 => "not_utf8",
-            Reason::Oversized { .. } => "oversized",
+            Reason::Oversized { .. } | Reason::TooManyEvents { .. } => "oversized",
             Reason::MalformedJson(_) => "malformed_json",
             Reason::BadType(_) => "bad_type",
             Reason::MissingField(_) => "missing_field",

@@ -100,8 +100,23 @@ fn push_padded(out: &mut String, mut n: u64, width: usize) {
     out.push_str(std::str::from_utf8(&buf[start..]).expect("ASCII digits"));
 }
 
+/// Orders two Kinesis sequence numbers (decimal strings of up to 129 digits,
+/// more than any integer type holds) as numbers: leading zeros dropped, then
+/// shorter is smaller, then digit by digit. The one comparison of the
+/// workspace: checkpoints, item failures, redrive ends and the royalty winner.
+pub fn cmp_seq(a: &str, b: &str) -> Ordering {
+    let (a, b) = (significant(a), significant(b));
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+/// The digits of a sequence number without surrounding space and leading zeros.
+fn significant(s: &str) -> &str {
+    s.trim().trim_start_matches('0')
+}
+
 impl Ord for StreamPosition {
     fn cmp(&self, other: &Self) -> Ordering {
+        // Both are normalised by `new`, so this is `cmp_seq` without the trim.
         self.seq
             .len()
             .cmp(&other.seq.len())
@@ -186,6 +201,27 @@ mod tests {
             StreamPosition::from_sortable(&c.sortable()),
             Some(c.clone())
         );
+    }
+
+    #[test]
+    fn cmp_seq_orders_56_and_129_digit_numbers_as_numbers() {
+        let aws = "49590338271490256608559692538361571095921575989136588898";
+        let next = "49590338271490256608559692538361571095921575989136588899";
+        let longest = format!("1{}", "0".repeat(128));
+        let longest_minus_one = "9".repeat(128);
+        assert_eq!(aws.len(), 56);
+        assert_eq!(longest.len(), 129);
+        assert_eq!(cmp_seq(aws, next), Ordering::Less);
+        assert_eq!(cmp_seq(next, aws), Ordering::Greater);
+        assert_eq!(cmp_seq(aws, aws), Ordering::Equal);
+        assert_eq!(cmp_seq(&longest_minus_one, &longest), Ordering::Less);
+        assert_eq!(cmp_seq(aws, &longest), Ordering::Less);
+        // Plain string order would get these wrong.
+        assert_eq!(cmp_seq("9", "10"), Ordering::Less);
+        assert_eq!(cmp_seq(&"9".repeat(55), aws), Ordering::Less);
+        // Leading zeros do not change the number.
+        assert_eq!(cmp_seq("007", "7"), Ordering::Equal);
+        assert_eq!(cmp_seq("0", "000"), Ordering::Equal);
     }
 
     #[test]

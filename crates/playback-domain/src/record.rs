@@ -3,7 +3,9 @@
 //! takes its neighbours down with it.
 
 use crate::error::{InvalidEvent, Reason};
-use crate::event::{parse_event, PlaybackEvent, MAX_EVENT_BYTES, MAX_RECORD_BYTES};
+use crate::event::{
+    parse_event, PlaybackEvent, MAX_EVENTS_PER_RECORD, MAX_EVENT_BYTES, MAX_RECORD_BYTES,
+};
 
 /// One event slot of a record: its line index, its raw bytes and the verdict.
 #[derive(Debug)]
@@ -56,6 +58,16 @@ pub fn decode_record_each<'a>(data: &'a [u8], clock: Clock, mut f: impl FnMut(De
     let Ok(text) = std::str::from_utf8(data) else {
         return f(whole(Reason::NotUtf8));
     };
+    // Newlines bound the line count from above; count exactly only past the cap.
+    if data.iter().filter(|&&b| b == b'\n').count() >= MAX_EVENTS_PER_RECORD {
+        let events = text.split('\n').filter(|l| !l.trim().is_empty()).count();
+        if events > MAX_EVENTS_PER_RECORD {
+            return f(whole(Reason::TooManyEvents {
+                events,
+                limit: MAX_EVENTS_PER_RECORD,
+            }));
+        }
+    }
     let mut count = 0u32;
     for line in text.split('\n').map(str::trim).filter(|l| !l.is_empty()) {
         let result = if line.len() > MAX_EVENT_BYTES {
@@ -78,5 +90,53 @@ pub fn decode_record_each<'a>(data: &'a [u8], clock: Clock, mut f: impl FnMut(De
     }
     if count == 0 {
         f(whole(Reason::MalformedJson("empty record".into())));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(i: usize) -> String {
+        format!(
+            r#"{{"event_id":"e{i}","event_type":"heartbeat","event_time":"2026-11-23T10:00:00.000Z","viewer_id":"v","session_id":"s","title_id":"t","region":"eu","watched_ms":10}}"#
+        )
+    }
+
+    fn packed(n: usize) -> String {
+        (0..n).map(line).collect::<Vec<_>>().join("\n")
+    }
+
+    #[test]
+    fn a_record_of_500_events_is_decoded_event_by_event() {
+        let data = packed(MAX_EVENTS_PER_RECORD) + "\n\n";
+        let out = decode_record(data.as_bytes(), Clock::at(1_795_478_399_999));
+        assert_eq!(out.len(), 500);
+        assert!(out.iter().all(|d| d.result.is_ok()));
+        assert_eq!(out[499].index, 499);
+    }
+
+    #[test]
+    fn a_record_of_501_events_is_refused_whole_as_oversized() {
+        let data = packed(MAX_EVENTS_PER_RECORD + 1);
+        let out = decode_record(data.as_bytes(), Clock::at(1_795_478_399_999));
+        assert_eq!(out.len(), 1, "one verdict for the whole record");
+        assert_eq!(out[0].raw, data.as_bytes(), "the record kept for the DLQ");
+        let err = out[0].result.as_ref().unwrap_err();
+        assert_eq!(err.reason.code(), "oversized");
+        assert_eq!(
+            err.reason,
+            Reason::TooManyEvents {
+                events: 501,
+                limit: 500
+            }
+        );
+    }
+
+    #[test]
+    fn blank_lines_do_not_count_towards_the_cap() {
+        let data = packed(10) + &"\n".repeat(1_000);
+        let out = decode_record(data.as_bytes(), Clock::at(1_795_478_399_999));
+        assert_eq!(out.len(), 10);
     }
 }

@@ -8,11 +8,8 @@ use std::cmp::Ordering;
 use playback_domain::event::parse_rfc3339_ms;
 use playback_domain::lake::LakeRow;
 
-/// Compares Kinesis sequence numbers (decimal strings of up to 129 digits)
-/// as numbers: shorter is smaller, then digit by digit. No leading zeros.
-pub fn cmp_seq(a: &str, b: &str) -> Ordering {
-    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
-}
+/// Kinesis sequence numbers compare as numbers: the workspace's one comparison.
+pub use playback_domain::position::cmp_seq;
 
 /// Millisecond instant of an RFC 3339 timestamp (unparseable sorts last).
 fn millis(ts: &str) -> i64 {
@@ -103,6 +100,45 @@ mod tests {
         // Same arrival instant written with another offset is the same instant.
         let offset = copy("2026-03-01T11:00:00.999+01:00", "shardId-9", "99", 9, 1);
         assert_eq!(copy_order(&offset, &earlier), Ordering::Equal);
+    }
+
+    #[test]
+    fn two_events_of_one_packed_record_both_retried_keep_the_first_records_copies() {
+        // On AWS every line of a packed record lands with the record's
+        // (ingest_time, shard, seq) and ingest_sub 0 (Firehose de-aggregates
+        // before the transform). Record 1 packs a and b; the producer retries
+        // it as record 2 (later arrival), and Firehose lands record 1 twice.
+        let mk = |id: &str, ingest: &str, seq: &str, watched: i64| {
+            let mut r = copy(ingest, "shardId-1", seq, 0, watched);
+            r.event_id = id.into();
+            r
+        };
+        let first = "2026-03-01T10:00:00.100Z";
+        let retry = "2026-03-01T10:00:02.300Z";
+        let big = "49590338271490256608559692538361571095921575989136588898";
+        let bigger = "49590338271490256608559692538361571095921575989136588899";
+        let copies = [
+            mk("a", retry, bigger, 10),
+            mk("b", retry, bigger, 20),
+            mk("a", first, big, 10),
+            mk("b", first, big, 20),
+            mk("a", first, big, 10),
+            mk("b", first, big, 20),
+        ];
+        for id in ["a", "b"] {
+            let of_id: Vec<&LakeRow> = copies.iter().filter(|r| r.event_id == id).collect();
+            let w = winner(of_id.iter().copied()).unwrap();
+            assert_eq!(
+                (w.ingest_time.as_str(), w.ingest_seq.as_str()),
+                (first, big)
+            );
+            // Any input order, the same winner.
+            let w_rev = winner(of_id.iter().rev().copied()).unwrap();
+            assert_eq!(w, w_rev);
+        }
+        // The same instant, shard and record: still a total order.
+        let same = mk("a", first, big, 10);
+        assert_eq!(copy_order(&same, &copies[2]), Ordering::Equal);
     }
 
     #[test]

@@ -145,7 +145,7 @@ async fn consecutive_closes_pay_each_event_once_and_reruns_are_byte_identical() 
             (
                 c.ingest_ms,
                 c.row.ingest_shard.clone(),
-                c.row.ingest_seq.parse::<u128>().unwrap(),
+                (c.row.ingest_seq.len(), c.row.ingest_seq.clone()),
                 c.row.ingest_sub,
             )
         };

@@ -169,6 +169,21 @@ mod tests {
     }
 
     #[test]
+    fn a_record_over_the_500_event_cap_is_refused_as_oversized() {
+        let mut ev = sample();
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let one = String::from_utf8(b64.decode(&ev.records[0].data).unwrap()).unwrap();
+        let over = vec![one.as_str(); playback_domain::event::MAX_EVENTS_PER_RECORD + 1];
+        ev.records[0].data = b64.encode(over.join("\n"));
+        let data = b64.decode(&ev.records[0].data).unwrap();
+        let refused = rows_of(&data, None, 0, Clock::at(1_795_430_000_000)).unwrap_err();
+        assert_eq!(refused.reason.code(), "oversized");
+        let resp = transform(&ev, Clock::at(1_795_430_000_000));
+        assert_eq!(resp.records[0].result.as_deref(), Some(PROCESSING_FAILED));
+        assert_eq!(resp.records[0].data.0, data, "returned unchanged");
+    }
+
+    #[test]
     fn a_packed_record_yields_one_row_per_line() {
         let mut ev = sample();
         let b64 = base64::engine::general_purpose::STANDARD;

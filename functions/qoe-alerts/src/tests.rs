@@ -148,3 +148,22 @@ async fn two_shards_combine_before_the_rule_is_judged() {
     assert_eq!(second.alerts_raised.len(), 1);
     assert_eq!(second.alerts_raised[0].totals.shards_flushed, 2);
 }
+
+/// A record packing one more event than the contract's cap (and Firehose's).
+fn over_the_cap() -> String {
+    let line = r#"{"event_id":"big","event_type":"heartbeat","event_time":"2026-11-23T10:00:01Z","viewer_id":"v9","session_id":"s9","title_id":"t9","region":"eu","watched_ms":1}"#;
+    vec![line; playback_domain::event::MAX_EVENTS_PER_RECORD + 1].join("\n")
+}
+
+#[tokio::test]
+async fn a_record_over_500_events_is_one_oversized_dead_letter() {
+    let h = handler();
+    let mut ev = sample("kinesis-window-final.json");
+    ev.kinesis_event.records.truncate(1);
+    *ev.kinesis_event.records[0].kinesis.data = over_the_cap().into_bytes();
+    let (resp, _) = h.handle(&batch_of(&ev), Clock::at(NOW_MS)).await.unwrap();
+    assert!(resp.batch_item_failures.is_empty(), "acknowledged");
+    let letters = h.dead_letters.letters.lock().unwrap();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].reason_code, "oversized");
+}

@@ -129,3 +129,24 @@ async fn dead_letter_failure_retries_from_the_poison_record() {
         "earliest record with a dead letter"
     );
 }
+
+/// A record packing one more event than the contract's cap (and Firehose's).
+fn over_the_cap() -> String {
+    let line = r#"{"event_id":"big","event_type":"heartbeat","event_time":"2026-11-23T10:00:01Z","viewer_id":"v9","session_id":"s9","title_id":"t9","region":"eu","watched_ms":1}"#;
+    vec![line; playback_domain::event::MAX_EVENTS_PER_RECORD + 1].join("\n")
+}
+
+#[tokio::test]
+async fn a_record_over_500_events_is_one_oversized_dead_letter() {
+    let h = handler();
+    let mut ev = sample();
+    ev.records.truncate(1);
+    *ev.records[0].kinesis.data = over_the_cap().into_bytes();
+    let (resp, report) = h.handle(&batch_of(&ev), Clock::at(NOW_MS)).await;
+    assert!(resp.batch_item_failures.is_empty(), "acknowledged");
+    assert_eq!((report.events, report.dead_letters), (0, 1));
+    let letters = h.dead_letters.letters.lock().unwrap();
+    assert_eq!(letters[0].reason_code, "oversized");
+    assert_eq!(letters[0].payload.as_deref(), Some(over_the_cap().as_str()));
+    assert!(h.store.items.lock().unwrap().is_empty(), "nothing folded");
+}

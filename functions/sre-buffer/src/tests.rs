@@ -62,3 +62,22 @@ async fn store_failure_reports_only_the_affected_messages() {
     assert_eq!(ids, ["m-0", "m-1", "m-2", "m-3"]);
     assert_eq!(report.failed_messages, 4);
 }
+
+/// A record packing one more event than the contract's cap (and Firehose's).
+fn over_the_cap() -> String {
+    let line = r#"{"event_id":"big","event_type":"heartbeat","event_time":"2026-11-23T10:00:01Z","viewer_id":"v9","session_id":"s9","title_id":"t9","region":"eu","watched_ms":1}"#;
+    vec![line; playback_domain::event::MAX_EVENTS_PER_RECORD + 1].join("\n")
+}
+
+#[tokio::test]
+async fn a_message_over_500_events_is_one_oversized_dead_letter() {
+    let h = handler(4);
+    let mut ev = sample();
+    ev.records.truncate(1);
+    ev.records[0].body = Some(over_the_cap());
+    let (resp, report) = h.handle(&ev, Clock::at(NOW_MS)).await;
+    assert!(resp.batch_item_failures.is_empty(), "acknowledged");
+    assert_eq!((report.events, report.dead_letters), (0, 1));
+    let letters = h.dead_letters.letters.lock().unwrap();
+    assert_eq!(letters[0].reason_code, "oversized");
+}

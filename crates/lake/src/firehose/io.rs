@@ -8,6 +8,7 @@ use aws_lambda_events::event::firehose::KinesisFirehoseResponse;
 use base64::Engine;
 use chrono::{TimeZone, Utc};
 use firehose_transform::{FirehoseRecord, KinesisMetadata};
+use playback_domain::event::MAX_EVENTS_PER_RECORD;
 use playback_domain::lake::LakeRow;
 use serde::Serialize;
 
@@ -17,9 +18,11 @@ use crate::parquet_io::parse_timestamp;
 pub(crate) const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// Splits a Kinesis record like Firehose's JSON de-aggregation: one Firehose
-/// record per non-blank line, numbered as `decode_record` numbers events (so
-/// `ingest_sub` agrees with the stream consumers). A record with no line is
-/// passed whole, so the transform refuses it and it reaches the error output.
+/// record per non-blank line. Firehose splits at most 500 sub-records per
+/// record ("Record deaggregation by JSON or by delimiter is capped at 500 per
+/// record"); past that it does not de-aggregate, so the record is passed whole
+/// and the transform refuses it (`oversized`) to the error output, as a record
+/// with no line is.
 pub(crate) fn deaggregate(data: &[u8]) -> Vec<&[u8]> {
     let lines: Vec<&[u8]> = match std::str::from_utf8(data) {
         Ok(text) => text
@@ -33,18 +36,21 @@ pub(crate) fn deaggregate(data: &[u8]) -> Vec<&[u8]> {
             .filter(|l| !l.is_empty())
             .collect(),
     };
-    if lines.is_empty() {
+    if lines.is_empty() || lines.len() > MAX_EVENTS_PER_RECORD {
         vec![data]
     } else {
         lines
     }
 }
 
-/// The Firehose record of one de-aggregated line.
+/// The Firehose record of one de-aggregated line. Every sub-record carries
+/// its source Kinesis record's metadata as is: `subsequenceNumber` is the
+/// KPL aggregation index, 0 for records the KPL did not aggregate (ours), so
+/// the transform cannot tell the lines of one record apart by it and the lake
+/// keeps their order as row order (backfill::replay relies on that).
 pub(crate) fn firehose_record(
     record_id: String,
     line: &[u8],
-    sub: usize,
     rec: &super::StreamRecord,
 ) -> FirehoseRecord {
     FirehoseRecord {
@@ -54,7 +60,7 @@ pub(crate) fn firehose_record(
         kinesis_record_metadata: Some(KinesisMetadata {
             shard_id: Some(rec.shard_id.clone()),
             sequence_number: Some(rec.sequence_number.clone()),
-            subsequence_number: sub as i64,
+            subsequence_number: 0,
             approximate_arrival_timestamp: Some(rec.arrival_ms),
         }),
     }

@@ -156,10 +156,10 @@ impl<S: ObjectStore> FirehoseEmulator<S> {
         };
         let mut fh = Vec::with_capacity(records.len());
         for rec in records {
-            for (sub, line) in io::deaggregate(&rec.data).into_iter().enumerate() {
+            for line in io::deaggregate(&rec.data) {
                 self.next_record_id += 1;
                 let id = format!("{:020}{:012}", now_ms.max(0), self.next_record_id);
-                fh.push(io::firehose_record(id, line, sub, rec));
+                fh.push(io::firehose_record(id, line, rec));
             }
         }
         report.firehose_records = fh.len();

@@ -75,7 +75,9 @@ async fn a_packed_record_yields_one_row_per_line() {
         .iter()
         .map(|r| (r.event_id.as_str(), r.ingest_sub))
         .collect();
-    assert_eq!(got, [("a", 0), ("b", 1), ("c", 2)]);
+    // Firehose hands the transform each line with its record's metadata and
+    // subsequenceNumber 0: the lines keep their order as rows, not as ingest_sub.
+    assert_eq!(got, [("a", 0), ("b", 0), ("c", 0)]);
     assert!(rows
         .iter()
         .all(|r| r.ingest_seq == "7" && r.ingest_time == T0));
@@ -195,15 +197,15 @@ async fn parquet_files_read_back_to_exactly_the_valid_rows() {
     // The rows the Lambda itself returns for the same Firehose records.
     let mut expected = Vec::new();
     for r in &input {
-        for (sub, line) in io::deaggregate(&r.data).into_iter().enumerate() {
-            let fr = io::firehose_record("x".into(), line, sub, r);
+        for line in io::deaggregate(&r.data) {
+            let fr = io::firehose_record("x".into(), line, r);
             let out = firehose_transform::transform_record(&fr, Clock::at(now));
             if out.result.as_deref() == Some("Ok") {
                 expected.extend(io::convert(&out.data).unwrap());
             }
         }
     }
-    let key = |r: &LakeRow| (r.ingest_seq.parse::<u32>().unwrap(), r.ingest_sub);
+    let key = |r: &LakeRow| (r.ingest_seq.len(), r.ingest_seq.clone(), r.event_id.clone());
     let mut got = lake_rows(&store);
     got.sort_by_key(key);
     expected.sort_by_key(key);
@@ -357,6 +359,40 @@ async fn large_puts_are_split_into_several_invocations() {
     assert_eq!(report.rows_buffered, 30);
     fh.flush_all().await.unwrap();
     assert_eq!(lake_rows(&store).len(), 30);
+}
+
+#[tokio::test]
+async fn a_record_over_500_events_is_not_deaggregated_and_lands_in_the_error_output_whole() {
+    use playback_domain::event::MAX_EVENTS_PER_RECORD;
+    let (mut fh, store) = emulator(1 << 20, 60_000);
+    let pack = |n: usize| {
+        (0..n)
+            .map(|i| ev(&format!("e{i}")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let at_cap = pack(MAX_EVENTS_PER_RECORD);
+    let over = pack(MAX_EVENTS_PER_RECORD + 1);
+    let report = fh
+        .put_at(&[rec(1, T0, &at_cap), rec(2, T0, &over)], ms(T0))
+        .unwrap();
+    assert_eq!(report.firehose_records, MAX_EVENTS_PER_RECORD + 1);
+    assert_eq!((report.rows_buffered, report.processing_failed), (500, 1));
+    fh.flush_all().await.unwrap();
+    let rows = lake_rows(&store);
+    assert_eq!(rows.len(), 500);
+    assert!(
+        rows.iter().all(|r| r.ingest_seq == "1"),
+        "nothing of the oversized record"
+    );
+    let docs = error_docs(&store, "processing-failed");
+    assert_eq!(docs.len(), 1);
+    let raw = B64.decode(docs[0]["rawData"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        raw,
+        over.as_bytes(),
+        "the whole record, for triage and redrive"
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use base64::Engine;
 use serde_json::{json, Map, Value};
 
-use super::{parse_seq, StreamRecord};
+use super::{cmp_seq, StreamRecord};
 
 /// Where the records come from, as stamped on every Kinesis record.
 #[derive(Debug, Clone)]
@@ -121,8 +121,8 @@ pub fn read_stream_answer(
         else {
             return StreamAnswer::Invalid(format!("bad batch item failure {item}"));
         };
-        let wanted = parse_seq(id);
-        let Some(index) = batch.iter().position(|r| r.seq() == wanted) else {
+        let same = |r: &&StreamRecord| cmp_seq(&r.sequence_number, id).is_eq();
+        let Some(index) = batch.iter().position(|r| same(&r)) else {
             return StreamAnswer::Invalid(format!("itemIdentifier {id} is not in the batch"));
         };
         lowest = Some(lowest.map_or(index, |l| l.min(index)));
@@ -245,5 +245,33 @@ mod tests {
             read_stream_answer(&json!({}), &batch, true),
             StreamAnswer::Invalid(_)
         ));
+    }
+
+    #[test]
+    fn item_identifiers_of_56_and_129_digits_find_their_record() {
+        for base in [
+            "4959033827149025660855969253836157109592157598913658".to_string(),
+            "7".repeat(123),
+        ] {
+            let seq = |n: u32| format!("{base}{n:04}");
+            let batch = [rec(&seq(8)), rec(&seq(9)), rec(&seq(10))];
+            assert!(matches!(batch[0].sequence_number.len(), 56 | 127));
+            let answer = json!({"batchItemFailures": [
+                {"itemIdentifier": seq(10)}, {"itemIdentifier": seq(9)}
+            ]});
+            // With a parse into an integer every id became 0: index 0, always.
+            assert_eq!(
+                read_stream_answer(&answer, &batch, false),
+                StreamAnswer::Partial {
+                    index: 1,
+                    state: None
+                }
+            );
+            let missing = json!({"batchItemFailures": [{"itemIdentifier": seq(11)}]});
+            assert!(matches!(
+                read_stream_answer(&missing, &batch, false),
+                StreamAnswer::Invalid(_)
+            ));
+        }
     }
 }

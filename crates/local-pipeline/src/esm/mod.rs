@@ -34,17 +34,10 @@ pub struct StreamRecord {
     pub data: Vec<u8>,
 }
 
-impl StreamRecord {
-    /// The sequence number as a number: real ones are 128-bit decimals, moto's are
-    /// small integers, so string order is wrong for both.
-    pub fn seq(&self) -> u128 {
-        parse_seq(&self.sequence_number)
-    }
-}
-
-pub fn parse_seq(s: &str) -> u128 {
-    s.trim().parse().unwrap_or(0)
-}
+/// Sequence numbers are decimal strings of up to 129 digits (56 on AWS, ~65
+/// from LocalStack, small integers from moto): never parsed into an integer,
+/// always compared with this.
+pub use playback_domain::position::cmp_seq;
 
 /// Last processed sequence number per (consumer, shard), in memory, shared with
 /// tests. A restarted mapping given the same checkpoints resumes after them.
@@ -64,7 +57,7 @@ impl Checkpoints {
         let key = (consumer.to_string(), shard.to_string());
         let newer = map
             .get(&key)
-            .is_none_or(|old| parse_seq(old) < parse_seq(sequence_number));
+            .is_none_or(|old| cmp_seq(old, sequence_number).is_lt());
         if newer {
             map.insert(key, sequence_number.to_string());
         }
@@ -159,5 +152,29 @@ impl EsmTasks {
                 tracing::error!(error = %e, "mapping task panicked");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Checkpoints;
+
+    #[test]
+    fn checkpoints_advance_by_number_for_56_and_129_digit_sequence_numbers() {
+        let c = Checkpoints::default();
+        let a = "49590338271490256608559692538361571095921575989136588898";
+        let b = "49590338271490256608559692538361571095921575989136588899";
+        c.advance("qoe", "s0", a);
+        c.advance("qoe", "s0", b);
+        c.advance("qoe", "s0", a);
+        assert_eq!(c.get("qoe", "s0").as_deref(), Some(b), "never moves back");
+        let long_a = format!("{}8", "3".repeat(128));
+        let long_b = format!("{}9", "3".repeat(128));
+        c.advance("qoe", "s1", &long_b);
+        c.advance("qoe", "s1", &long_a);
+        assert_eq!(c.get("qoe", "s1").as_deref(), Some(long_b.as_str()));
+        c.advance("qoe", "s2", "9");
+        c.advance("qoe", "s2", "10");
+        assert_eq!(c.get("qoe", "s2").as_deref(), Some("10"));
     }
 }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::events::{self, KinesisSource, StreamAnswer, WindowFields};
 use super::windows::{self, OpenWindow, WindowView};
-use super::{Checkpoints, ConsumerMetrics, StreamRecord};
+use super::{cmp_seq, Checkpoints, ConsumerMetrics, StreamRecord};
 use crate::function::Function;
 use crate::on_failure::{self, Condition, Destination, LastResponse};
 
@@ -66,7 +66,7 @@ pub struct ShardState {
     /// Sizes of bisected sub-batches still to invoke, the next one last.
     split: Vec<usize>,
     /// Sequence number heading the batch being retried, and its failed invocations.
-    retry_head: Option<u128>,
+    retry_head: Option<String>,
     attempts: u32,
     backoff_until: Option<Instant>,
     window: Option<OpenWindow>,
@@ -295,15 +295,13 @@ impl ShardState {
         partial: bool,
         why: &str,
     ) {
-        let head = self
-            .pending
-            .front()
-            .map(|b| b.rec.seq())
-            .unwrap_or(u128::MAX);
-        if self.retry_head == Some(head) {
+        let head = self.pending.front().map(|b| b.rec.sequence_number.clone());
+        let same_head =
+            matches!((&self.retry_head, &head), (Some(a), Some(b)) if cmp_seq(a, b).is_eq());
+        if same_head {
             self.attempts += 1;
         } else {
-            self.retry_head = Some(head);
+            self.retry_head = head;
             self.attempts = 1;
         }
         ConsumerMetrics::add(&m.metrics.retries, 1);

@@ -18,13 +18,49 @@ impl Destination for Captured {
     }
 }
 
-fn rec(seq: u64, arrival_ms: i64) -> StreamRecord {
+// Every test runs with moto's small integers, AWS's 56-digit numbers and the
+// API's 129-digit maximum: record n's sequence number is PREFIX then n.
+const PREFIXES: [&str; 3] = [
+    "",
+    "49590338271490256608559692538361571095921575989136",
+    "123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123",
+];
+
+thread_local! {
+    static PREFIX: std::cell::Cell<&'static str> = const { std::cell::Cell::new("") };
+}
+
+fn seq(n: u64) -> String {
+    match PREFIX.get() {
+        "" => n.to_string(),
+        p => format!("{p}{n:06}"),
+    }
+}
+
+fn num(seq: &str) -> u64 {
+    let digits = if PREFIX.get().is_empty() { 0 } else { 6 };
+    seq[seq.len() - digits.min(seq.len())..]
+        .parse()
+        .or_else(|_| seq.parse())
+        .unwrap()
+}
+
+/// Runs a test body once per sequence-number width.
+async fn each_width<F: std::future::Future<Output = ()>>(body: impl Fn() -> F) {
+    for p in PREFIXES {
+        PREFIX.set(p);
+        assert!(matches!(seq(1).len(), 1 | 56 | 129));
+        body().await;
+    }
+}
+
+fn rec(n: u64, arrival_ms: i64) -> StreamRecord {
     StreamRecord {
         shard_id: "shardId-000000000000".into(),
-        sequence_number: seq.to_string(),
+        sequence_number: seq(n),
         partition_key: "k".into(),
         arrival_ms,
-        data: seq.to_string().into_bytes(),
+        data: n.to_string().into_bytes(),
     }
 }
 
@@ -58,13 +94,7 @@ fn seqs(event: &Value) -> Vec<u64> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| {
-            r["kinesis"]["sequenceNumber"]
-                .as_str()
-                .unwrap()
-                .parse()
-                .unwrap()
-        })
+        .map(|r| num(r["kinesis"]["sequenceNumber"].as_str().unwrap()))
         .collect()
 }
 
@@ -85,6 +115,10 @@ const TICK: Tick = Tick {
 
 #[tokio::test]
 async fn a_reported_failure_is_retried_then_discarded_and_the_shard_moves_on() {
+    each_width(a_reported_failure_is_retried_then_discarded_and_the_shard_moves_on_once).await;
+}
+
+async fn a_reported_failure_is_retried_then_discarded_and_the_shard_moves_on_once() {
     let seen = Arc::new(Mutex::new(Vec::<Vec<u64>>::new()));
     let s = seen.clone();
     let f = from_fn(move |event: Value| {
@@ -94,7 +128,7 @@ async fn a_reported_failure_is_retried_then_discarded_and_the_shard_moves_on() {
             let failures: Vec<Value> = batch
                 .iter()
                 .filter(|&&n| n == 3)
-                .map(|n| json!({"itemIdentifier": n.to_string()}))
+                .map(|&n| json!({"itemIdentifier": seq(n)}))
                 .collect();
             Ok(json!({ "batchItemFailures": failures }))
         }
@@ -112,24 +146,22 @@ async fn a_reported_failure_is_retried_then_discarded_and_the_shard_moves_on() {
     let sent = dest.0.lock().unwrap().clone();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0]["requestContext"]["approximateInvokeCount"], 3);
-    assert_eq!(sent[0]["KinesisBatchInfo"]["startSequenceNumber"], "3");
+    assert_eq!(sent[0]["KinesisBatchInfo"]["startSequenceNumber"], seq(3));
     assert_eq!(sent[0]["KinesisBatchInfo"]["batchSize"], 3);
-    assert_eq!(
-        m.checkpoints.get("c", "shardId-000000000000").as_deref(),
-        Some("5")
-    );
+    assert_eq!(m.checkpoints.get("c", "shardId-000000000000"), Some(seq(5)));
 
     shard.push(vec![rec(6, 1_000)]);
     run(&mut shard, &m, TICK).await;
     assert_eq!(seen.lock().unwrap().last().unwrap(), &vec![6]);
-    assert_eq!(
-        m.checkpoints.get("c", "shardId-000000000000").as_deref(),
-        Some("6")
-    );
+    assert_eq!(m.checkpoints.get("c", "shardId-000000000000"), Some(seq(6)));
 }
 
 #[tokio::test]
 async fn bisection_isolates_a_record_that_makes_the_function_fail() {
+    each_width(bisection_isolates_a_record_that_makes_the_function_fail_once).await;
+}
+
+async fn bisection_isolates_a_record_that_makes_the_function_fail_once() {
     let ok = Arc::new(Mutex::new(Vec::<u64>::new()));
     let o = ok.clone();
     let f = from_fn(move |event: Value| {
@@ -152,17 +184,18 @@ async fn bisection_isolates_a_record_that_makes_the_function_fail() {
     assert_eq!(*ok.lock().unwrap(), vec![1, 2, 3, 4, 5, 7, 8]);
     let sent = dest.0.lock().unwrap().clone();
     assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0]["KinesisBatchInfo"]["startSequenceNumber"], "6");
+    assert_eq!(sent[0]["KinesisBatchInfo"]["startSequenceNumber"], seq(6));
     assert_eq!(sent[0]["KinesisBatchInfo"]["batchSize"], 1);
     assert_eq!(sent[0]["responseContext"]["functionError"], "Unhandled");
-    assert_eq!(
-        m.checkpoints.get("c", "shardId-000000000000").as_deref(),
-        Some("8")
-    );
+    assert_eq!(m.checkpoints.get("c", "shardId-000000000000"), Some(seq(8)));
 }
 
 #[tokio::test]
 async fn tumbling_windows_carry_state_and_finish_once() {
+    each_width(tumbling_windows_carry_state_and_finish_once_once).await;
+}
+
+async fn tumbling_windows_carry_state_and_finish_once_once() {
     let finals = Arc::new(Mutex::new(Vec::<(i64, u64, bool)>::new()));
     let fin = finals.clone();
     let f = from_fn(move |event: Value| {

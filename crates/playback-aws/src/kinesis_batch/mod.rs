@@ -52,12 +52,20 @@ pub fn decode_batch<'a>(batch: &'a KinesisBatch, consumer: &str, clock: Clock) -
         // One allocation per record; its events share it.
         let base = StreamPosition::new(seq, 0)
             .unwrap_or_else(|| StreamPosition::new("0", 0).expect("literal"));
+        // An event's sub-position is its rank among the record's valid events,
+        // not its line: the lake holds only valid events, each line with
+        // Firehose's subsequenceNumber 0, and the backfill rebuilds exactly
+        // this rank from row order (backfill::replay).
+        let mut valid = 0u32;
         decode_record_each(data, clock, |d| match d.result {
-            Ok(event) => out.events.push(BatchEvent {
-                event,
-                position: base.with_sub(d.index),
-                record: i,
-            }),
+            Ok(event) => {
+                out.events.push(BatchEvent {
+                    event,
+                    position: base.with_sub(valid),
+                    record: i,
+                });
+                valid += 1;
+            }
             Err(invalid) => {
                 let source = format!("{}/{seq}/{}", r.shard_id, d.index);
                 out.dead

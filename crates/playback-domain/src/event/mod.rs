@@ -21,6 +21,14 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub const MAX_EVENT_BYTES: usize = 8 * 1024;
 /// Kinesis' own record limit; a larger payload can only be a producer bug.
 pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
+/// At most this many events in one record: Firehose's JSON de-aggregation
+/// splits at most 500 sub-records per record, so every consumer refuses a
+/// record with more (reason `oversized`, the whole record to the DLQ).
+pub const MAX_EVENTS_PER_RECORD: usize = 500;
+/// Producers pack events into a record up to this many bytes (an event larger
+/// than that goes alone): ~5 KB keeps Kinesis' 25 KB PUT units and
+/// Firehose's 5 KB billing increments well used (see `make cost`).
+pub const MAX_PACK_BYTES: usize = 5 * 1024;
 /// Clock skew tolerated on `event_time` before an event counts as "from the future".
 pub const DEFAULT_MAX_FUTURE_SKEW_MS: i64 = 5 * 60 * 1000;
 

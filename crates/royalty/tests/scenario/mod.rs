@@ -297,11 +297,12 @@ fn differing(g: &mut Gen, id: &str, title: usize, event_ms: i64, at: i64) {
 /// Expected payouts: for each close in order, each event_id not yet paid whose
 /// winning copy (among valid copies that arrived before the cutoff) has an
 /// event day <= the close day. Winner: earliest arrival, then shard, then
-/// sequence number as an integer, then sub-record, then content.
+/// sequence number as a number (digit count, then digits; never an integer
+/// parse: real ones have up to 129 digits), then sub-record, then content.
 pub fn expected(copies: &[Landed], closes: &[NaiveDate]) -> BTreeMap<String, (NaiveDate, LakeRow)> {
     let key = |c: &Landed| {
         let r = &c.row;
-        let seq: u128 = r.ingest_seq.parse().unwrap();
+        let seq = (r.ingest_seq.len(), r.ingest_seq.clone());
         (
             c.ingest_ms,
             r.ingest_shard.clone(),
