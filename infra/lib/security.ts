@@ -42,13 +42,6 @@ export class DataKey extends Construct {
       },
     }));
 
-    // CloudWatch alarms publish to the encrypted ops topic.
-    this.key.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'CloudWatchAlarmsPublish',
-      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      resources: ['*'],
-      conditions: { StringEquals: { 'aws:SourceAccount': account } },
-    }));
+    // CloudWatch alarms' use of the key is granted next to the alarms (monitoring.ts).
   }
 }
