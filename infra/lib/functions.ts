@@ -10,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import { CodeSource, functionCode } from './code';
-import { DeployParams, EXTRA_FUNCTIONS, FunctionName } from './config';
+import { DeployParams, EXTRA_FUNCTIONS, FunctionName, storeRemovalPolicy } from './config';
 import { ConsumerName, Ingest } from './ingest';
 import { Lake } from './lake';
 import { RustFunction } from './rust-function';
@@ -51,6 +51,7 @@ export class Functions extends Construct {
       new RustFunction(this, name, {
         functionName: name, description, memoryMb, timeoutS, environment, skips, reservedConcurrency,
         code: functionCode(name, props.code), key: props.key, logRetentionDays: params.logRetentionDays,
+        logRemovalPolicy: storeRemovalPolicy(params),
       });
     const poisonUrl = state.poisonDlq.queueUrl;
 
