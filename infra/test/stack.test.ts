@@ -188,6 +188,11 @@ describe('SQS and SNS', () => {
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [queueId(s.dlq), 'Arn'] }, maxReceiveCount: s.max_receive_count },
     });
   });
+  test('playback-quality: maxReceiveCount at least 5, as the Lambda guide recommends for SQS sources', () => {
+    // Each throttled or failed batch costs a receive; fewer than 5 dead-letters healthy messages.
+    const [, q] = only(t, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === s.queue);
+    assert.ok(q.Properties.RedrivePolicy.maxReceiveCount >= 5, `maxReceiveCount ${q.Properties.RedrivePolicy.maxReceiveCount}`);
+  });
   test('visibility timeout is at least 6x the sre-buffer timeout', () => {
     const [, q] = only(t, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === s.queue);
     assert.ok(q.Properties.VisibilityTimeout >= 6 * s.timeout_s, `${q.Properties.VisibilityTimeout}`);
