@@ -22,6 +22,14 @@ export const METRICS_NAMESPACE = 'Playback';
 export const ALARM_NAME_PREFIX = 'playback-';
 /** The stream consumers whose Lambda IteratorAge is alarmed. */
 export const STREAM_CONSUMERS: FunctionName[] = ['qoe-alerts', 'session-features'];
+/** The functions fed by a stream or queue mapping. */
+export const EVENT_SOURCE_FUNCTIONS: FunctionName[] = [...STREAM_CONSUMERS, 'sre-buffer'];
+/**
+ * EMF metric the functions emit when a call fails in a way no retry fixes. The alarm
+ * matches exactly namespace Playback, this name and one dimension, Function = the
+ * function name (its CONSUMER constant); any other dimension set is another metric.
+ */
+export const NON_RETRIABLE_METRIC = 'NonRetriableErrors';
 
 export interface MonitoringProps {
   readonly topology: Topology;
@@ -83,6 +91,20 @@ export class Monitoring extends Construct {
         alarmName: `playback-${name}-throttles`,
         alarmDescription: `${name} was throttled.`,
         metric: fn.metricThrottles({ period: Duration.minutes(5), statistic: cw.Stats.SUM }),
+        threshold: 0, comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD, evaluationPeriods: 1,
+      });
+    }
+
+    // Permissions, a missing resource, a disabled key, a corrupt item: retrying cannot help,
+    // the deployment or the data needs a person (Errors also fires, without the why).
+    for (const name of EVENT_SOURCE_FUNCTIONS) {
+      alarm(`${name}-NonRetriableErrors`, {
+        alarmName: `${ALARM_NAME_PREFIX}${name}-non-retriable-errors`,
+        alarmDescription: `${name} hit an error no retry fixes (AccessDenied, missing resource, disabled key, corrupt item): see its logs.`,
+        metric: new cw.Metric({
+          namespace: METRICS_NAMESPACE, metricName: NON_RETRIABLE_METRIC, dimensionsMap: { Function: name },
+          statistic: cw.Stats.SUM, period: Duration.minutes(1),
+        }),
         threshold: 0, comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD, evaluationPeriods: 1,
       });
     }
