@@ -1,5 +1,6 @@
 // Deploy-time parameters (CDK context, `-c key=value`) and the few infra-only
 // settings that pipeline.json does not describe (it describes the data path).
+import { RemovalPolicy } from 'aws-cdk-lib';
 import { Node } from 'constructs';
 import { Topology } from './topology';
 
@@ -24,6 +25,14 @@ export interface DeployParams {
   readonly iteratorAgeAlarmSeconds: number;
   /** Retention of the functions' and Firehose's log groups. */
   readonly logRetentionDays: number;
+}
+
+/**
+ * What deleting the stack does to every data store (key, stream, tables, queues, buckets,
+ * log groups and streams): retainData keeps them all; otherwise all go, buckets emptied first.
+ */
+export function storeRemovalPolicy(p: DeployParams): RemovalPolicy {
+  return p.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 }
 
 /** Settings of the two functions that pipeline.json gives no memory/timeout for. */

@@ -24,7 +24,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { DeployParams, DYNAMIC_PARTITIONING_MIN_BUFFER_MB, EXTRA_FUNCTIONS } from './config';
+import { DeployParams, DYNAMIC_PARTITIONING_MIN_BUFFER_MB, EXTRA_FUNCTIONS, storeRemovalPolicy } from './config';
 import { Lake } from './lake';
 import { retentionDays } from './rust-function';
 import { Topology } from './topology';
@@ -57,12 +57,15 @@ export class Delivery extends Construct {
     const t = topology.lake;
     const cfg = EXTRA_FUNCTIONS['firehose-transform'];
 
+    // Fixed names, so a retained group would block the next deploy: follow retainData.
+    const removalPolicy = storeRemovalPolicy(props.params);
     const logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/aws/kinesisfirehose/${t.firehose}`,
       retention: retentionDays(props.params.logRetentionDays),
       encryptionKey: key,
+      removalPolicy,
     });
-    const logStream = new logs.LogStream(this, 'S3DeliveryLogs', { logGroup, logStreamName: 'S3Delivery' });
+    const logStream = new logs.LogStream(this, 'S3DeliveryLogs', { logGroup, logStreamName: 'S3Delivery', removalPolicy });
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', {

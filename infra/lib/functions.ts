@@ -10,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import { CodeSource, functionCode } from './code';
-import { DeployParams, EXTRA_FUNCTIONS, FunctionName } from './config';
+import { DeployParams, EXTRA_FUNCTIONS, FunctionName, storeRemovalPolicy } from './config';
 import { ConsumerName, Ingest } from './ingest';
 import { Lake } from './lake';
 import { RustFunction } from './rust-function';
@@ -27,6 +27,9 @@ export interface FunctionsProps {
   readonly state: State;
   readonly lake: Lake;
 }
+
+/** The table royalty-close creates with Athena DDL (infra/athena/royalty_ledger_table.sql). */
+export const LEDGER_TABLE = 'royalty_ledger';
 
 const STREAM_DLQ_SKIP: Skip = { id: 'CKV_AWS_116', comment: 'Invoked synchronously by an event-source mapping; failed batches go to the mapping\'s on-failure destination (poison-pill SQS DLQ), an async DLQ would never receive anything.' };
 const STREAM_CONCURRENCY_SKIP: Skip = { id: 'CKV_AWS_115', comment: 'Concurrency is bounded by shards x ParallelizationFactor of its EFO mapping; reserving it would only add throttles and iterator age.' };
@@ -48,6 +51,7 @@ export class Functions extends Construct {
       new RustFunction(this, name, {
         functionName: name, description, memoryMb, timeoutS, environment, skips, reservedConcurrency,
         code: functionCode(name, props.code), key: props.key, logRetentionDays: params.logRetentionDays,
+        logRemovalPolicy: storeRemovalPolicy(params),
       });
     const poisonUrl = state.poisonDlq.queueUrl;
 
@@ -130,6 +134,7 @@ export class Functions extends Construct {
       REPORTS_PREFIX: l.reports_prefix,
       GLUE_DATABASE: l.glue_database,
       GLUE_TABLE: l.glue_table,
+      LEDGER_TABLE,
       ATHENA_WORKGROUP: l.athena_workgroup,
       LEDGER_PREFIX: `${l.reports_prefix}ledger/`,
     }, [
@@ -142,10 +147,23 @@ export class Functions extends Construct {
       actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'],
       resources: [lake.workgroupArn],
     }));
+    // Athena checks a Glue action on the table and on each ancestor (database, catalog):
+    // "non-delete actions need the action on the resource and all its ancestors" (Athena
+    // guide, fine-grained access to the Glue Data Catalog). The statements name only
+    // these two tables, so CREATE TABLE works for the ledger and for no other table.
+    const ledgerTableArn = Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `${l.glue_database}/${LEDGER_TABLE}` });
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'GlueCatalog',
-      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions'],
-      resources: [lake.catalogArn, lake.databaseArn, lake.tableArn],
+      actions: ['glue:GetDatabase', 'glue:GetDatabases', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
+      resources: [lake.catalogArn, lake.databaseArn, lake.tableArn, ledgerTableArn],
+    }));
+    // The close owns its ledger table: CREATE EXTERNAL TABLE IF NOT EXISTS before each
+    // close (a no-op once it exists; it never ALTERs it). It replaces, never appends:
+    // it deletes its own ledger partition and report on re-run.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'LedgerTable',
+      actions: ['glue:CreateTable'],
+      resources: [lake.catalogArn, lake.databaseArn, ledgerTableArn],
     }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'LakeList',
@@ -156,13 +174,6 @@ export class Functions extends Construct {
       sid: 'LakeRead',
       actions: ['s3:GetObject'],
       resources: [lake.bucket.arnForObjects(`${l.prefix}*`), lake.bucket.arnForObjects(`${l.reports_prefix}*`)],
-    }));
-    // The close owns its ledger table (created on first run) and replaces,
-    // never appends: it deletes its own ledger partition and report on re-run.
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'LedgerTable',
-      actions: ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:GetPartition', 'glue:GetPartitions'],
-      resources: [Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `${l.glue_database}/royalty_ledger` })],
     }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'ReportsWrite',

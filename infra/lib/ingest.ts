@@ -1,11 +1,11 @@
 // The playback-events Kinesis stream (partition key viewer_id, set by the players)
 // and one enhanced fan-out consumer per stream-reading function, so each gets its
 // own 2 MB/s per shard instead of sharing the 5 GetRecords/s per shard with Firehose.
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { DeployParams } from './config';
+import { DeployParams, storeRemovalPolicy } from './config';
 import { Topology } from './topology';
 
 export type ConsumerName = keyof Topology['consumers'];
@@ -34,7 +34,7 @@ export class Ingest extends Construct {
       retentionPeriod: Duration.hours(params.retentionHours),
       encryption: kinesis.StreamEncryption.KMS,
       encryptionKey: props.key,
-      removalPolicy: params.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      removalPolicy: storeRemovalPolicy(params),
     });
 
     const consumer = (name: ConsumerName) => new kinesis.StreamConsumer(this, `Consumer-${name}`, {

@@ -1,13 +1,13 @@
 // The data lake: the S3 lake bucket (Parquet written by Firehose, royalty reports),
 // its access-log bucket, the Glue database/table Firehose converts against and
 // Athena queries, and the Athena workgroup with its results bucket and named queries.
-import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { DeployParams } from './config';
+import { DeployParams, storeRemovalPolicy } from './config';
 import { skipCheckov } from './suppress';
 import { LakeColumns, NamedQueryFile, Topology } from './topology';
 
@@ -46,13 +46,15 @@ export class Lake extends Construct {
     const { topology, params, key } = props;
     const lake = topology.lake;
     const stack = Stack.of(this);
-    const removalPolicy = params.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const common = {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       versioned: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy,
+      removalPolicy: storeRemovalPolicy(params),
+      // CloudFormation deletes only empty buckets; these are versioned and written to, so a
+      // deletable bucket is emptied (every version) by CDK's auto-delete custom resource.
+      autoDeleteObjects: !params.retainData,
     };
 
     // S3 server access logs only support SSE-S3 on the target bucket.
@@ -93,7 +95,6 @@ export class Lake extends Construct {
       bucketKeyEnabled: true,
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'athena-results/',
-      removalPolicy: RemovalPolicy.DESTROY,
       lifecycleRules: [{ id: 'expire-results', expiration: Duration.days(30), noncurrentVersionExpiration: Duration.days(1), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
     });
 

@@ -2,9 +2,10 @@
 //
 // Custom metrics come from the functions as CloudWatch Embedded Metric Format log
 // lines (namespace "Playback"), so no cloudwatch:PutMetricData permission exists.
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cw from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -17,8 +18,18 @@ import { RustFunction } from './rust-function';
 import { Topology } from './topology';
 
 export const METRICS_NAMESPACE = 'Playback';
+/** Every alarm's name starts with it: the ops topic and key let only these alarms publish. */
+export const ALARM_NAME_PREFIX = 'playback-';
 /** The stream consumers whose Lambda IteratorAge is alarmed. */
 export const STREAM_CONSUMERS: FunctionName[] = ['qoe-alerts', 'session-features'];
+/** The functions fed by a stream or queue mapping. */
+export const EVENT_SOURCE_FUNCTIONS: FunctionName[] = [...STREAM_CONSUMERS, 'sre-buffer'];
+/**
+ * EMF metric the functions emit when a call fails in a way no retry fixes. The alarm
+ * matches exactly namespace Playback, this name and one dimension, Function = the
+ * function name (its CONSUMER constant); any other dimension set is another metric.
+ */
+export const NON_RETRIABLE_METRIC = 'NonRetriableErrors';
 
 export interface MonitoringProps {
   readonly topology: Topology;
@@ -56,8 +67,10 @@ export class Monitoring extends Construct {
       enforceSSL: true,
     });
     if (params.opsEmail) this.opsTopic.addSubscription(new subs.EmailSubscription(params.opsEmail));
+    this.allowAlarmsToPublish(props.key);
     const action = new cwActions.SnsAction(this.opsTopic);
     const alarm = (id: string, p: cw.AlarmProps) => {
+      if (!p.alarmName?.startsWith(ALARM_NAME_PREFIX)) throw new Error(`alarm ${id}: name must start with ${ALARM_NAME_PREFIX}`);
       const a = new cw.Alarm(this, id, { treatMissingData: cw.TreatMissingData.NOT_BREACHING, ...p });
       a.addAlarmAction(action);
       a.addOkAction(action);
@@ -78,6 +91,20 @@ export class Monitoring extends Construct {
         alarmName: `playback-${name}-throttles`,
         alarmDescription: `${name} was throttled.`,
         metric: fn.metricThrottles({ period: Duration.minutes(5), statistic: cw.Stats.SUM }),
+        threshold: 0, comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD, evaluationPeriods: 1,
+      });
+    }
+
+    // Permissions, a missing resource, a disabled key, a corrupt item: retrying cannot help,
+    // the deployment or the data needs a person (Errors also fires, without the why).
+    for (const name of EVENT_SOURCE_FUNCTIONS) {
+      alarm(`${name}-NonRetriableErrors`, {
+        alarmName: `${ALARM_NAME_PREFIX}${name}-non-retriable-errors`,
+        alarmDescription: `${name} hit an error no retry fixes (AccessDenied, missing resource, disabled key, corrupt item): see its logs.`,
+        metric: new cw.Metric({
+          namespace: METRICS_NAMESPACE, metricName: NON_RETRIABLE_METRIC, dimensionsMap: { Function: name },
+          statistic: cw.Stats.SUM, period: Duration.minutes(1),
+        }),
         threshold: 0, comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD, evaluationPeriods: 1,
       });
     }
@@ -169,5 +196,29 @@ export class Monitoring extends Construct {
       graph('Function errors', FUNCTION_NAMES.map((n) => functions[n].fn.metricErrors({ label: n, period: Duration.minutes(5) }))),
       graph('Firehose delivery', [fhMetric('DeliveryToS3.Success', cw.Stats.AVERAGE), fhMetric('DeliveryToS3.DataFreshness', cw.Stats.MAXIMUM)]),
     );
+  }
+
+  /**
+   * enforceSSL gives the topic a policy of its own (the TLS deny), which replaces SNS's
+   * default policy, so CloudWatch needs an explicit allow; the topic is CMK-encrypted, so
+   * it also needs the key (SNS guide, "Enable compatibility between event sources from
+   * AWS services and encrypted topics"). Both are limited to this stack's alarms (the
+   * name prefix) in this account and region: no other alarm can page our on-call.
+   */
+  private allowAlarmsToPublish(key: kms.IKey): void {
+    const { partition, region, account } = Stack.of(this);
+    const principals = [new iam.ServicePrincipal('cloudwatch.amazonaws.com')];
+    const conditions = {
+      ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:${ALARM_NAME_PREFIX}*` },
+      StringEquals: { 'aws:SourceAccount': account },
+    };
+    this.opsTopic.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'CloudWatchAlarmsPublish', principals, actions: ['sns:Publish'], resources: [this.opsTopic.topicArn], conditions,
+    }));
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'CloudWatchAlarmsPublish', principals, actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'], // in a key policy "*" means this key
+      conditions,
+    }));
   }
 }

@@ -19,6 +19,8 @@ export interface RustFunctionProps {
   readonly environment: Record<string, string>;
   readonly key: kms.IKey;
   readonly logRetentionDays: number;
+  /** Of the log group: the stack's data-retention setting. */
+  readonly logRemovalPolicy: RemovalPolicy;
   readonly reservedConcurrency?: number;
   /** checkov findings that do not apply to this function, with the reason. */
   readonly skips?: Skip[];
@@ -46,7 +48,7 @@ export class RustFunction extends Construct {
       logGroupName: `/aws/lambda/${props.functionName}`,
       retention: retentionDays(props.logRetentionDays),
       encryptionKey: props.key,
-      removalPolicy: RemovalPolicy.DESTROY,
+      removalPolicy: props.logRemovalPolicy,
     });
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'OwnLogGroup',

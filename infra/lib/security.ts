@@ -13,7 +13,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 
 export interface DataKeyProps {
-  readonly retain: boolean;
+  readonly removalPolicy: RemovalPolicy;
 }
 
 export class DataKey extends Construct {
@@ -27,7 +27,7 @@ export class DataKey extends Construct {
       description: 'Playback telemetry: stream, tables, queues, topics, lake, logs',
       enableKeyRotation: true,
       pendingWindow: Duration.days(30),
-      removalPolicy: props.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      removalPolicy: props.removalPolicy,
     });
 
     // CloudWatch Logs encrypts the functions' and Firehose's log groups with it,
@@ -42,13 +42,6 @@ export class DataKey extends Construct {
       },
     }));
 
-    // CloudWatch alarms publish to the encrypted ops topic.
-    this.key.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'CloudWatchAlarmsPublish',
-      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      resources: ['*'],
-      conditions: { StringEquals: { 'aws:SourceAccount': account } },
-    }));
+    // CloudWatch alarms' use of the key is granted next to the alarms (monitoring.ts).
   }
 }

@@ -4,7 +4,7 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { CodeSource, DEFAULT_LAMBDA_TARGET_DIR, MissingLambdaCodeError, missingZips } from './code';
-import { FUNCTION_NAMES, readParams } from './config';
+import { FUNCTION_NAMES, readParams, storeRemovalPolicy } from './config';
 import { Delivery } from './delivery';
 import { Functions } from './functions';
 import { Ingest } from './ingest';
@@ -48,7 +48,7 @@ export class PlaybackStack extends Stack {
       if (missing.length > 0) throw new MissingLambdaCodeError(missing);
     }
 
-    const key = new DataKey(this, 'DataKey', { retain: params.retainData }).key;
+    const key = new DataKey(this, 'DataKey', { removalPolicy: storeRemovalPolicy(params) }).key;
     this.ingest = new Ingest(this, 'Ingest', { topology, params, key });
     this.state = new State(this, 'State', { topology, params, key });
     this.lake = new Lake(this, 'Lake', { topology, columns, namedQueries, params, key });

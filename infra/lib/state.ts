@@ -1,13 +1,13 @@
 // Operational state: the four DynamoDB tables, the SQS queues (playback-quality
 // with its redrive DLQ, and the poison-pill DLQ every consumer sends bad records
 // to) and the SNS topic QoE alerts go out on.
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DeployParams } from './config';
+import { DeployParams, storeRemovalPolicy } from './config';
 import { TableTopology, Topology } from './topology';
 
 export type TableName = keyof Topology['tables'];
@@ -40,7 +40,7 @@ export class State extends Construct {
   constructor(scope: Construct, id: string, props: StateProps) {
     super(scope, id);
     const { topology, params, key } = props;
-    const removalPolicy = params.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const removalPolicy = storeRemovalPolicy(params);
 
     const table = (name: TableName, t: TableTopology) => new dynamodb.Table(this, `Table-${name}`, {
       tableName: t.name,

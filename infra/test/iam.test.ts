@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FUNCTION_NAMES, FunctionName } from '../lib/config';
+import { LEDGER_TABLE } from '../lib/functions';
 import { defaultTemplate, logicalIdOf, refs, resources, topology } from './helpers';
+import { decide, ENV, resolve, Template } from './policy';
 
 /**
  * Actions that may use `Resource: "*"` because AWS offers no resource-level
@@ -132,5 +134,42 @@ describe('each function role touches only its own resources', () => {
       assert.ok(glue.includes(part), `${part} in ${glue}`);
     }
     assert.match(JSON.stringify(bySid('ReportsWrite')?.Resource), new RegExp(`/${topology.lake.reports_prefix}\\*"`));
+  });
+});
+
+describe('royalty-close can run its Athena DDL and queries', () => {
+  // Athena needs a non-delete Glue action on the table and on all its ancestors
+  // (Athena guide: fine-grained access to databases and tables in the Glue Data Catalog);
+  // the actions are that guide's CREATE TABLE and query examples.
+  const role = functionRoles['royalty-close'];
+  const st = statementsOf(role) as any[];
+  const db = topology.lake.glue_database;
+  const glue = (res: string) => `arn:${ENV.partition}:glue:${ENV.region}:${ENV.account}:${res}`;
+  const catalog = glue('catalog');
+  const database = glue(`database/${db}`);
+  const table = (name: string) => glue(`table/${db}/${name}`);
+  const can = (action: string, arn: string) =>
+    decide(json as Template, st, { arn: resolve(json as Template, { 'Fn::GetAtt': [role, 'Arn'] }), action, resource: arn }, false) === 'Allow';
+  const needs: [string, string][] = [
+    ...['glue:CreateTable', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartitions'].map((a): [string, string] => [a, LEDGER_TABLE]),
+    ...['glue:GetTable', 'glue:GetPartitions'].map((a): [string, string] => [a, topology.lake.glue_table]),
+  ];
+  for (const [action, name] of needs) {
+    test(`${action} on ${db}.${name}: allowed on the table, its database and the catalog`, () => {
+      for (const arn of [catalog, database, table(name)]) assert.ok(can(action, arn), `${action} on ${arn}`);
+    });
+  }
+  test('glue:GetDatabase on the database and the catalog', () => {
+    for (const arn of [catalog, database]) assert.ok(can('glue:GetDatabase', arn), arn);
+  });
+  test('CREATE TABLE only for the ledger: not for the events table nor any other', () => {
+    assert.ok(!can('glue:CreateTable', table(topology.lake.glue_table)));
+    assert.ok(!can('glue:CreateTable', table('anything_else')));
+    assert.ok(!can('glue:DeleteTable', table(LEDGER_TABLE)));
+  });
+  test('the LedgerTable statement names exactly the catalog, the database and the ledger table', () => {
+    const s = st.find((x) => x.Sid === 'LedgerTable');
+    const arns = (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).map((r: unknown) => resolve(json as Template, r));
+    assert.deepEqual(arns.sort(), [catalog, database, table(LEDGER_TABLE)].sort());
   });
 });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FUNCTION_NAMES } from '../lib/config';
-import { STREAM_CONSUMERS } from '../lib/monitoring';
+import { EVENT_SOURCE_FUNCTIONS, METRICS_NAMESPACE, NON_RETRIABLE_METRIC, STREAM_CONSUMERS } from '../lib/monitoring';
 import { defaultTemplate, logicalIdOf, resources, topology } from './helpers';
 
 const t = defaultTemplate();
@@ -50,8 +50,33 @@ describe('alarms', () => {
     assert.ok(alarms.find((a) => a.MetricName === 'DeliveryToS3.DataFreshness'));
     assert.ok(alarms.find((a) => a.MetricName === 'FailedConversion.Records'));
   });
+  test('every function with a stream or queue mapping is in EVENT_SOURCE_FUNCTIONS', () => {
+    const fnName = (id: string) => resources(t, 'AWS::Lambda::Function')[id].Properties.FunctionName;
+    const mapped = new Set(Object.values(resources(t, 'AWS::Lambda::EventSourceMapping')).map((m) => fnName(m.Properties.FunctionName.Ref)));
+    assert.deepEqual([...mapped].sort(), [...EVENT_SOURCE_FUNCTIONS].sort());
+  });
+  for (const name of EVENT_SOURCE_FUNCTIONS) {
+    test(`${name}: NonRetriableErrors > 0 pages the ops topic, matching the EMF the function emits`, () => {
+      // What crates/playback-aws/src/emf.rs prints for
+      // emit(&[("Function", CONSUMER)], &[("NonRetriableErrors", 1.0, "Count")]).
+      const emf = { _aws: { CloudWatchMetrics: [{ Namespace: 'Playback', Dimensions: [['Function']], Metrics: [{ Name: 'NonRetriableErrors', Unit: 'Count' }] }] }, Function: name, NonRetriableErrors: 1 };
+      const [set] = emf._aws.CloudWatchMetrics;
+      const emitted = { Namespace: set.Namespace, MetricName: set.Metrics[0].Name, Dimensions: set.Dimensions[0].map((d) => ({ Name: d, Value: (emf as any)[d] })) };
+      const found = alarms.filter((a) => a.Namespace === METRICS_NAMESPACE && a.MetricName === NON_RETRIABLE_METRIC
+        && JSON.stringify(a.Dimensions) === JSON.stringify(emitted.Dimensions));
+      assert.equal(found.length, 1, `alarms on ${JSON.stringify(emitted)}`);
+      const [a] = found;
+      assert.deepEqual([a.Namespace, a.MetricName], [emitted.Namespace, emitted.MetricName]);
+      assert.equal(a.Statistic, 'Sum');
+      assert.equal(a.Threshold, 0);
+      assert.equal(a.ComparisonOperator, 'GreaterThanThreshold');
+      assert.equal(a.TreatMissingData, 'notBreaching');
+      assert.deepEqual(a.AlarmActions, [{ Ref: opsTopicId }]);
+      assert.deepEqual(a.OKActions, [{ Ref: opsTopicId }]);
+    });
+  }
   test('every alarm notifies the ops topic', () => {
-    assert.ok(alarms.length >= 2 * FUNCTION_NAMES.length + 2 + 1 + 2 + 2);
+    assert.ok(alarms.length >= 2 * FUNCTION_NAMES.length + 2 + 1 + 2 + 3 + EVENT_SOURCE_FUNCTIONS.length);
     for (const a of alarms) assert.deepEqual(a.AlarmActions, [{ Ref: opsTopicId }], a.AlarmName);
   });
 });

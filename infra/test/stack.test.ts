@@ -111,7 +111,7 @@ describe('Lambda functions', () => {
     'session-features': ['FEATURES_TABLE', 'POISON_DLQ_URL', 'FEATURES_TTL_DAYS'],
     'sre-buffer': ['SRE_TABLE', 'POISON_DLQ_URL', 'SRE_ERRORS_PER_MINUTE', 'SRE_REBUFFER_STARTS_PER_MINUTE'],
     'firehose-transform': [],
-    'royalty-close': ['LAKE_BUCKET', 'LAKE_PREFIX', 'REPORTS_PREFIX', 'GLUE_DATABASE', 'GLUE_TABLE', 'ATHENA_WORKGROUP', 'LEDGER_PREFIX'],
+    'royalty-close': ['LAKE_BUCKET', 'LAKE_PREFIX', 'REPORTS_PREFIX', 'GLUE_DATABASE', 'GLUE_TABLE', 'LEDGER_TABLE', 'ATHENA_WORKGROUP', 'LEDGER_PREFIX'],
   };
   const sizes: Record<string, [number, number] | undefined> = {
     'qoe-alerts': [topology.consumers['qoe-alerts'].memory_mb, topology.consumers['qoe-alerts'].timeout_s],
@@ -187,6 +187,11 @@ describe('SQS and SNS', () => {
       QueueName: s.queue,
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [queueId(s.dlq), 'Arn'] }, maxReceiveCount: s.max_receive_count },
     });
+  });
+  test('playback-quality: maxReceiveCount at least 5, as the Lambda guide recommends for SQS sources', () => {
+    // Each throttled or failed batch costs a receive; fewer than 5 dead-letters healthy messages.
+    const [, q] = only(t, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === s.queue);
+    assert.ok(q.Properties.RedrivePolicy.maxReceiveCount >= 5, `maxReceiveCount ${q.Properties.RedrivePolicy.maxReceiveCount}`);
   });
   test('visibility timeout is at least 6x the sre-buffer timeout', () => {
     const [, q] = only(t, 'AWS::SQS::Queue', (r) => r.Properties.QueueName === s.queue);
