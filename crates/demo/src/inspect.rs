@@ -208,3 +208,38 @@ pub async fn lake_files(
         }
     }
 }
+
+/// The last sequence number of every shard of a stream (read to its end).
+pub async fn stream_ends(
+    kinesis: &aws_sdk_kinesis::Client,
+    stream: &str,
+) -> Result<BTreeMap<String, String>> {
+    let mut ends = BTreeMap::new();
+    let shards = kinesis.list_shards().stream_name(stream).send().await?;
+    for shard in shards.shards.unwrap_or_default() {
+        let mut it = kinesis
+            .get_shard_iterator()
+            .stream_name(stream)
+            .shard_id(&shard.shard_id)
+            .shard_iterator_type(aws_sdk_kinesis::types::ShardIteratorType::TrimHorizon)
+            .send()
+            .await?
+            .shard_iterator;
+        while let Some(i) = it {
+            let out = kinesis
+                .get_records()
+                .shard_iterator(i)
+                .limit(10_000)
+                .send()
+                .await?;
+            if out.records.is_empty() {
+                break;
+            }
+            if let Some(last) = out.records.last() {
+                ends.insert(shard.shard_id.clone(), last.sequence_number.clone());
+            }
+            it = out.next_shard_iterator;
+        }
+    }
+    Ok(ends)
+}

@@ -271,13 +271,7 @@ async fn royalty_close(
         .unwrap_or_default()
         .date_naive();
     println!("\n==> Royalty close of {day} (DuckDB over the lake, same SQL as Athena)");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let ledger = format!("{}ledger/", t.lake.reports_prefix);
-    let engine =
-        royalty::DuckDbEngine::in_workspace(&root, &r.lake_bucket, &t.lake.prefix, &ledger);
-    let store = royalty::Store::new(aws_sdk_s3::Client::new(aws), &r.lake_bucket);
-    let cfg = royalty::CloseConfig::new(&r.lake_bucket, &t.lake.reports_prefix, &ledger);
-    let outcome = royalty::close_day(&engine, &store, &cfg, day).await?;
+    let outcome = close_day(aws, t, r, day).await?;
     println!("    report: s3://{}/{}", r.lake_bucket, outcome.csv_key);
     println!(
         "    {:<8} {:<11} {:>10} {:>8}",
@@ -307,4 +301,20 @@ async fn royalty_close(
         ),
     );
     Ok(())
+}
+
+/// The royalty close of `day` with DuckDB over the emulator's lake (the SQL Athena runs).
+pub async fn close_day(
+    aws: &aws_config::SdkConfig,
+    t: &Topology,
+    r: &Resources,
+    day: chrono::NaiveDate,
+) -> Result<royalty::CloseOutcome> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let ledger = format!("{}ledger/", t.lake.reports_prefix);
+    let engine =
+        royalty::DuckDbEngine::in_workspace(&root, &r.lake_bucket, &t.lake.prefix, &ledger);
+    let store = royalty::Store::new(aws_sdk_s3::Client::new(aws), &r.lake_bucket);
+    let cfg = royalty::CloseConfig::new(&r.lake_bucket, &t.lake.reports_prefix, &ledger);
+    Ok(royalty::close_day(&engine, &store, &cfg, day).await?)
 }

@@ -32,7 +32,7 @@ impl<S: ObjectStore + 'static> RecordSink for FirehoseSink<S> {
             let report = self.emulator.put(&recs).map_err(|e| e.to_string())?;
             if report.flush_needed {
                 // Buffered already: a failed delivery is retried by the next flush.
-                if let Err(e) = self.emulator.flush_due(crate::now_ms()).await {
+                if let Err(e) = self.flush(Some(crate::now_ms())).await {
                     tracing::warn!(error = %e, "lake delivery failed; kept buffered");
                 }
             }
@@ -41,23 +41,30 @@ impl<S: ObjectStore + 'static> RecordSink for FirehoseSink<S> {
     }
 
     fn flush_due(&mut self, now_ms: i64) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move {
-            self.emulator
-                .flush_due(now_ms)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        })
+        Box::pin(self.flush(Some(now_ms)))
     }
 
     fn flush_all(&mut self) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move {
-            self.emulator
-                .flush_all()
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        })
+        Box::pin(self.flush(None))
+    }
+
+    fn delivered(&mut self) -> Vec<(String, String)> {
+        self.emulator.delivered()
+    }
+}
+
+impl<S: ObjectStore> FirehoseSink<S> {
+    async fn flush(&mut self, now_ms: Option<i64>) -> Result<(), String> {
+        let landed = match now_ms {
+            Some(now) => self.emulator.flush_due(now).await,
+            None => self.emulator.flush_all().await,
+        }
+        .map_err(|e| e.to_string())?;
+        if !landed.is_empty() {
+            // Objects written; the source's checkpoint not yet moved.
+            crate::chaos::point("lake-landing").await;
+        }
+        Ok(())
     }
 }
 

@@ -4,6 +4,7 @@
 //! bisection and on-failure destinations; SQS with partial batch responses)
 //! around the real handler libraries and their real AWS adapters.
 
+pub mod chaos;
 pub mod esm;
 pub mod function;
 pub mod lake_landing;

@@ -50,6 +50,10 @@ enum Command {
         /// Seconds between status lines.
         #[arg(long, default_value_t = 5)]
         status_every: u64,
+        /// Keep checkpoints and open windows in this directory, so a killed
+        /// runner resumes where it stopped (Lambda keeps them in the service).
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
     },
     /// Move messages from a DLQ back to their queue, or re-put dead letters into the stream.
     Redrive {
@@ -134,6 +138,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             t,
             from,
             status_every,
+            state_dir,
         } => {
             let starting_position = match from.as_str() {
                 "trim-horizon" => StartingPosition::TrimHorizon,
@@ -146,8 +151,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "resources ready: stream {}, queue {}",
                 r.stream_name, r.quality_queue_url
             );
+            let checkpoints = match &state_dir {
+                Some(dir) => local_pipeline::Checkpoints::durable(dir)?,
+                None => local_pipeline::Checkpoints::default(),
+            };
             let opts = PipelineOptions {
                 starting_position,
+                checkpoints,
                 lake_sink: local_pipeline::runner::lake_sink(&aws, &topo, &r).await,
                 ..PipelineOptions::default()
             };

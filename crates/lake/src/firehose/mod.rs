@@ -12,7 +12,7 @@ mod config;
 pub(crate) mod io;
 mod types;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use firehose_transform::{FirehoseEvent, FirehoseRecord};
 use playback_domain::lake::LakeRow;
@@ -61,7 +61,11 @@ struct Buffer {
     /// Kept after a failed PUT so the retry overwrites the same object: an
     /// ambiguous failure (written, unacknowledged) cannot duplicate rows.
     key: Option<String>,
+    /// The Kinesis records (shard, sequence number) with lines in this buffer.
+    sources: Vec<Source>,
 }
+
+type Source = (String, String);
 
 impl Buffer {
     fn len(&self) -> usize {
@@ -96,6 +100,12 @@ pub struct FirehoseEmulator<S: ObjectStore> {
     buffers: BTreeMap<Target, Buffer>,
     next_record_id: u64,
     stats: FirehoseStats,
+    /// Records taken in, per shard in order, and how many buffers still hold
+    /// lines of each: the source may checkpoint a record only once every
+    /// earlier one is delivered (Firehose's own durability: nothing taken in
+    /// is lost by a crash, it is read again).
+    taken: BTreeMap<String, VecDeque<String>>,
+    undelivered: HashMap<Source, u32>,
 }
 
 impl<S: ObjectStore> FirehoseEmulator<S> {
@@ -111,6 +121,8 @@ impl<S: ObjectStore> FirehoseEmulator<S> {
             buffers: BTreeMap::new(),
             next_record_id: 0,
             stats: FirehoseStats::default(),
+            taken: BTreeMap::new(),
+            undelivered: HashMap::new(),
         }
     }
 
@@ -156,6 +168,10 @@ impl<S: ObjectStore> FirehoseEmulator<S> {
         };
         let mut fh = Vec::with_capacity(records.len());
         for rec in records {
+            let src = (rec.shard_id.clone(), rec.sequence_number.clone());
+            self.undelivered.entry(src).or_insert(0);
+            (self.taken.entry(rec.shard_id.clone()).or_default())
+                .push_back(rec.sequence_number.clone());
             for line in io::deaggregate(&rec.data) {
                 self.next_record_id += 1;
                 let id = format!("{:020}{:012}", now_ms.max(0), self.next_record_id);
@@ -208,7 +224,6 @@ impl<S: ObjectStore> FirehoseEmulator<S> {
         };
         for (sent, &i) in chunk.iter().zip(&order) {
             let out = &resp.records[i];
-            let arrival = sent.approximate_arrival_timestamp;
             match out.result.as_deref() {
                 Some("Dropped") => report.dropped += 1,
                 Some("Ok") => {
@@ -229,7 +244,7 @@ impl<S: ObjectStore> FirehoseEmulator<S> {
                                 dt: dt.clone(),
                                 hour: hour.clone(),
                             };
-                            let b = self.buffer(target, arrival, now_ms);
+                            let b = self.buffer(target, sent, now_ms);
                             b.bytes += out.data.len();
                             b.rows.extend(rows);
                         }
@@ -239,7 +254,7 @@ impl<S: ObjectStore> FirehoseEmulator<S> {
                             );
                             self.buffer_error(
                                 OutputKind::FormatConversionFailed,
-                                arrival,
+                                sent,
                                 line,
                                 now_ms,
                             );
@@ -256,7 +271,8 @@ impl<S: ObjectStore> FirehoseEmulator<S> {
         }
     }
 
-    fn buffer(&mut self, target: Target, arrival_ms: i64, now_ms: i64) -> &mut Buffer {
+    fn buffer(&mut self, target: Target, src: &FirehoseRecord, now_ms: i64) -> &mut Buffer {
+        let arrival_ms = src.approximate_arrival_timestamp;
         let b = self.buffers.entry(target).or_insert_with(|| Buffer {
             rows: Vec::new(),
             lines: Vec::new(),
@@ -264,9 +280,44 @@ impl<S: ObjectStore> FirehoseEmulator<S> {
             oldest_arrival_ms: arrival_ms,
             opened_ms: now_ms,
             key: None,
+            sources: Vec::new(),
         });
         b.oldest_arrival_ms = b.oldest_arrival_ms.min(arrival_ms);
+        if let Some(m) = &src.kinesis_record_metadata {
+            let source = (
+                m.shard_id.clone().unwrap_or_default(),
+                m.sequence_number.clone().unwrap_or_default(),
+            );
+            if b.sources.last() != Some(&source) {
+                if let Some(n) = self.undelivered.get_mut(&source) {
+                    *n += 1;
+                }
+                b.sources.push(source);
+            }
+        }
         b
+    }
+
+    /// Per shard, the newest record taken in whose lines, and every earlier
+    /// record's, are all delivered: where the source may checkpoint. Only
+    /// shards that moved since the last call.
+    pub fn delivered(&mut self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (shard, order) in &mut self.taken {
+            let mut last = None;
+            while let Some(seq) = order.front() {
+                let src = (shard.clone(), seq.clone());
+                if self.undelivered.get(&src).is_some_and(|&n| n > 0) {
+                    break;
+                }
+                self.undelivered.remove(&src);
+                last = order.pop_front();
+            }
+            if let Some(seq) = last {
+                out.push((shard.clone(), seq));
+            }
+        }
+        out
     }
 
     fn processing_failed(
@@ -278,17 +329,16 @@ impl<S: ObjectStore> FirehoseEmulator<S> {
         now_ms: i64,
     ) {
         let line = io::processing_failed_line(&self.cfg, r, attempts, code, msg, now_ms);
-        let arrival = r.approximate_arrival_timestamp;
-        self.buffer_error(OutputKind::ProcessingFailed, arrival, line, now_ms);
+        self.buffer_error(OutputKind::ProcessingFailed, r, line, now_ms);
     }
 
-    fn buffer_error(&mut self, kind: OutputKind, arrival_ms: i64, line: String, now_ms: i64) {
+    fn buffer_error(&mut self, kind: OutputKind, src: &FirehoseRecord, line: String, now_ms: i64) {
         let target = Target {
             kind,
-            dt: io::utc_day(arrival_ms),
+            dt: io::utc_day(src.approximate_arrival_timestamp),
             hour: String::new(),
         };
-        let b = self.buffer(target, arrival_ms, now_ms);
+        let b = self.buffer(target, src, now_ms);
         b.bytes += line.len() + 1;
         b.lines.push(line);
     }
@@ -327,6 +377,11 @@ impl<S: ObjectStore> FirehoseEmulator<S> {
             };
             match put {
                 Ok(bytes) => {
+                    for src in &buf.sources {
+                        if let Some(n) = self.undelivered.get_mut(src) {
+                            *n = n.saturating_sub(1);
+                        }
+                    }
                     let s = &mut self.stats;
                     if target.kind == OutputKind::Lake {
                         s.rows_landed += buf.len() as u64;

@@ -395,6 +395,24 @@ async fn a_record_over_500_events_is_not_deaggregated_and_lands_in_the_error_out
     );
 }
 
+#[tokio::test]
+async fn a_record_is_released_for_checkpointing_only_once_it_and_every_earlier_one_landed() {
+    let (mut fh, _store) = emulator(1 << 20, 60_000);
+    let (t1, t2) = ("2026-11-23T10:59:59.000Z", "2026-11-23T11:00:01.000Z");
+    fh.put_at(&[rec(1, t1, &ev("a"))], ms(t1)).unwrap();
+    let later = ms(t1) + 61_000;
+    fh.put_at(&[rec(2, t2, &ev("b")), rec(3, t2, "not json")], later)
+        .unwrap();
+    assert!(fh.delivered().is_empty(), "buffered is not delivered");
+    // Hour 10's buffer is due, hour 11's (and the error output) not yet.
+    fh.flush_due(later).await.unwrap();
+    let shard = "shardId-000000000001".to_string();
+    assert_eq!(fh.delivered(), [(shard.clone(), "1".to_string())]);
+    assert!(fh.delivered().is_empty(), "reported once");
+    fh.flush_all().await.unwrap();
+    assert_eq!(fh.delivered(), [(shard, "3".to_string())]);
+}
+
 #[test]
 fn the_topology_config_is_the_deployed_one() {
     let c = FirehoseConfig::from_topology();

@@ -74,7 +74,7 @@ async fn run_shard(
         after,
         read.starting_position,
     );
-    let mut shard = ShardState::new(&shard_id);
+    let mut shard = ShardState::resume(&shard_id, m.checkpoints.window(&m.consumer, &shard_id));
     // Records held in memory at most; reading pauses above it.
     let cap = (m.batch_size * 4).max(1_000);
     let mut behind = 0u64;

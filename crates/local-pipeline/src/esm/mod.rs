@@ -1,6 +1,7 @@
 //! Event-source mapping emulation: what Lambda's pollers do between a stream
 //! or queue and a function. Shared pieces: checkpoints, metrics, records.
 
+pub mod checkpoints;
 pub mod events;
 pub mod kinesis;
 pub mod reader;
@@ -11,7 +12,9 @@ pub mod windows;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+
+pub use checkpoints::Checkpoints;
 
 /// Where a mapping starts reading a shard that has no checkpoint yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -38,44 +41,6 @@ pub struct StreamRecord {
 /// from LocalStack, small integers from moto): never parsed into an integer,
 /// always compared with this.
 pub use playback_domain::position::cmp_seq;
-
-/// Last processed sequence number per (consumer, shard), in memory, shared with
-/// tests. A restarted mapping given the same checkpoints resumes after them.
-#[derive(Debug, Clone, Default)]
-pub struct Checkpoints(Arc<Mutex<BTreeMap<(String, String), String>>>);
-
-impl Checkpoints {
-    pub fn get(&self, consumer: &str, shard: &str) -> Option<String> {
-        self.lock()
-            .get(&(consumer.to_string(), shard.to_string()))
-            .cloned()
-    }
-
-    /// Moves the checkpoint forward only (a lower sequence number is ignored).
-    pub fn advance(&self, consumer: &str, shard: &str, sequence_number: &str) {
-        let mut map = self.lock();
-        let key = (consumer.to_string(), shard.to_string());
-        let newer = map
-            .get(&key)
-            .is_none_or(|old| cmp_seq(old, sequence_number).is_lt());
-        if newer {
-            map.insert(key, sequence_number.to_string());
-        }
-    }
-
-    /// Every checkpoint of one consumer, by shard.
-    pub fn of(&self, consumer: &str) -> BTreeMap<String, String> {
-        self.lock()
-            .iter()
-            .filter(|((c, _), _)| c == consumer)
-            .map(|((_, s), v)| (s.clone(), v.clone()))
-            .collect()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(String, String), String>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
 
 /// Counters of one consumer (one event-source mapping), updated by its tasks.
 #[derive(Debug, Default)]

@@ -85,6 +85,14 @@ impl ShardState {
         }
     }
 
+    /// A shard resumed after its checkpoint, with the window saved with it.
+    pub fn resume(shard_id: &str, window: Option<OpenWindow>) -> Self {
+        ShardState {
+            window,
+            ..ShardState::new(shard_id)
+        }
+    }
+
     pub fn push(&mut self, records: Vec<StreamRecord>) {
         let read_at = Instant::now();
         self.pending
@@ -224,19 +232,23 @@ impl ShardState {
         };
         match answer {
             StreamAnswer::Success { state } => {
+                if is_final {
+                    // The flush is written; its checkpoint is not yet.
+                    crate::chaos::point("window-flush").await;
+                }
+                if plan.window.is_some() {
+                    self.window_done(m, is_final, state);
+                }
                 self.commit(m, plan.count, true);
                 self.split.pop();
                 self.retry_head = None;
                 self.attempts = 0;
-                if plan.window.is_some() {
-                    self.window_done(m, is_final, state);
-                }
             }
             StreamAnswer::Partial { index, state } => {
-                self.commit(m, index, true);
                 if let (Some(w), Some(state), false) = (self.window.as_mut(), state, is_final) {
                     w.state = state;
                 }
+                self.commit(m, index, true);
                 let why = format!("batch item failure at {}", batch[index].sequence_number);
                 self.failed(m, plan.count - index, is_final, last, true, &why)
                     .await;
@@ -271,14 +283,17 @@ impl ShardState {
         }
     }
 
-    /// Drops `n` records from the front and checkpoints the last of them.
+    /// Drops `n` records from the front and checkpoints the last of them,
+    /// with the open window's state in the same write.
     fn commit(&mut self, m: &StreamMapping, n: usize, processed: bool) {
         let mut last = None;
         for _ in 0..n {
             last = self.pending.pop_front().map(|b| b.rec.sequence_number);
         }
-        if let Some(seq) = last {
-            m.checkpoints.advance(&m.consumer, &self.shard_id, &seq);
+        if last.is_some() || m.tumbling_window.is_some() {
+            let window = self.window.as_ref();
+            m.checkpoints
+                .save(&m.consumer, &self.shard_id, last.as_deref(), window);
         }
         if processed {
             ConsumerMetrics::add(&m.metrics.records, n as u64);
@@ -314,6 +329,7 @@ impl ShardState {
                 && is_final
             {
                 self.window = None;
+                m.checkpoints.save(&m.consumer, &self.shard_id, None, None);
             }
             return;
         }

@@ -1,7 +1,8 @@
 //! A plain stream reader feeding raw records to a sink: how Firehose (with the
-//! stream as its source) lands the lake. One task per shard puts records and
-//! checkpoints after the sink accepted them; a supervisor asks the sink to
-//! flush buffers that are due, and flushes everything at shutdown.
+//! stream as its source) lands the lake. One task per shard puts records; a
+//! supervisor asks the sink to flush buffers that are due, and flushes
+//! everything at shutdown. A shard is checkpointed only up to what the sink
+//! has delivered, so a crash loses nothing buffered: it is read again.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +25,8 @@ pub trait RecordSink: Send {
     fn flush_due(&mut self, now_ms: i64) -> BoxFuture<'_, Result<(), String>>;
     /// Delivers everything buffered.
     fn flush_all(&mut self) -> BoxFuture<'_, Result<(), String>>;
+    /// Per shard, the newest sequence number delivered with all before it.
+    fn delivered(&mut self) -> Vec<(String, String)>;
 }
 
 pub type SharedSink = Arc<Mutex<Box<dyn RecordSink>>>;
@@ -39,6 +42,14 @@ pub struct SinkReader {
     pub checkpoints: Checkpoints,
     pub metrics: Arc<ConsumerMetrics>,
     pub flush_every: Duration,
+}
+
+impl SinkReader {
+    fn checkpoint(&self, delivered: Vec<(String, String)>) {
+        for (shard, seq) in delivered {
+            self.checkpoints.advance(&self.consumer, &shard, &seq);
+        }
+    }
 }
 
 pub async fn start(
@@ -68,16 +79,20 @@ pub async fn start(
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 _ = tick.tick() => {
-                    if let Err(e) = reader.sink.lock().await.flush_due(crate::now_ms()).await {
+                    let mut sink = reader.sink.lock().await;
+                    if let Err(e) = sink.flush_due(crate::now_ms()).await {
                         tracing::warn!(consumer = %reader.consumer, error = %e, "flush failed; retried on the next tick");
                     }
+                    reader.checkpoint(sink.delivered());
                 }
             }
         }
         EsmTasks(shard_tasks).join().await;
-        if let Err(e) = reader.sink.lock().await.flush_all().await {
+        let mut sink = reader.sink.lock().await;
+        if let Err(e) = sink.flush_all().await {
             tracing::error!(consumer = %reader.consumer, error = %e, "final flush failed");
         }
+        reader.checkpoint(sink.delivered());
     });
     Ok(EsmTasks(vec![supervisor]))
 }
@@ -122,13 +137,14 @@ async fn run_shard(
             }
             continue;
         }
-        let put = s.sink.lock().await.put(&pending).await;
+        let put = {
+            let mut sink = s.sink.lock().await;
+            let put = sink.put(&pending).await;
+            s.checkpoint(sink.delivered());
+            put
+        };
         match put {
             Ok(()) => {
-                let last = pending.last().map(|r| r.sequence_number.clone());
-                if let Some(seq) = last {
-                    s.checkpoints.advance(&s.consumer, &shard_id, &seq);
-                }
                 ConsumerMetrics::add(&s.metrics.batches, 1);
                 ConsumerMetrics::add(&s.metrics.records, pending.len() as u64);
                 pending.clear();

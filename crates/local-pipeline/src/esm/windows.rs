@@ -7,7 +7,7 @@
 use serde_json::{Map, Value};
 
 /// The window a shard is aggregating.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OpenWindow {
     pub start_ms: i64,
     pub end_ms: i64,
