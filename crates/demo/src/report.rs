@@ -287,12 +287,7 @@ async fn royalty_close(
         );
     }
     let paid: i64 = outcome.report.rows.iter().map(|r| r.watched_ms).sum();
-    let expected: f64 = manifest
-        .minutes_by_title_day()
-        .iter()
-        .filter(|((_, d), _)| d.as_str() <= day.to_string().as_str())
-        .map(|(_, m)| m)
-        .sum();
+    let expected = manifest.minutes_through(&day.to_string());
     check(
         (paid as f64 / 60_000.0 - expected).abs() < 0.01,
         format!(

@@ -204,6 +204,14 @@ impl Manifest {
             .collect()
     }
 
+    /// Royalty minutes of every title over the event days up to `day` (YYYY-MM-DD).
+    pub fn minutes_through(&self, day: &str) -> f64 {
+        (self.minutes_by_title_day().iter())
+            .filter(|((_, d), _)| d.as_str() <= day)
+            .map(|(_, m)| m)
+            .sum()
+    }
+
     /// Tumbling-window totals per (title, region, window start) over valid lines;
     /// `dedup` keeps the first occurrence of an event_id only.
     pub fn qoe_windows(

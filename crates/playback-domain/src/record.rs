@@ -93,18 +93,25 @@ pub fn decode_record_each<'a>(data: &'a [u8], clock: Clock, mut f: impl FnMut(De
     }
 }
 
+/// A record packing `n` valid heartbeats (`e0`..), for tests of the
+/// per-record caps in every consumer.
+pub fn sample_packed_record(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"event_id":"e{i}","event_type":"heartbeat","event_time":"2026-11-23T10:00:00.000Z","viewer_id":"v","session_id":"s","title_id":"t","region":"eu","watched_ms":10}}"#
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn line(i: usize) -> String {
-        format!(
-            r#"{{"event_id":"e{i}","event_type":"heartbeat","event_time":"2026-11-23T10:00:00.000Z","viewer_id":"v","session_id":"s","title_id":"t","region":"eu","watched_ms":10}}"#
-        )
-    }
-
     fn packed(n: usize) -> String {
-        (0..n).map(line).collect::<Vec<_>>().join("\n")
+        sample_packed_record(n)
     }
 
     #[test]

@@ -132,8 +132,7 @@ async fn dead_letter_failure_retries_from_the_poison_record() {
 
 /// A record packing one more event than the contract's cap (and Firehose's).
 fn over_the_cap() -> String {
-    let line = r#"{"event_id":"big","event_type":"heartbeat","event_time":"2026-11-23T10:00:01Z","viewer_id":"v9","session_id":"s9","title_id":"t9","region":"eu","watched_ms":1}"#;
-    vec![line; playback_domain::event::MAX_EVENTS_PER_RECORD + 1].join("\n")
+    playback_domain::record::sample_packed_record(playback_domain::event::MAX_EVENTS_PER_RECORD + 1)
 }
 
 #[tokio::test]

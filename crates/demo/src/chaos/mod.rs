@@ -16,7 +16,6 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
-
 mod verify;
 use verify::verify;
 

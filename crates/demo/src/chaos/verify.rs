@@ -46,12 +46,7 @@ pub(super) async fn verify(
         .collect::<BTreeSet<_>>()
         .len() as i64;
     out.royalty_double_counted = (out.royalty_events_paid - expected_events).max(0);
-    let expected_min: f64 = m
-        .minutes_by_title_day()
-        .iter()
-        .filter(|((_, d), _)| d.as_str() <= day.to_string().as_str())
-        .map(|(_, v)| v)
-        .sum();
+    let expected_min = m.minutes_through(&day.to_string());
     out.royalty_minutes_off = paid_ms as f64 / 60_000.0 - expected_min;
 
     let sqs = aws_sdk_sqs::Client::new(aws);
