@@ -104,7 +104,7 @@ pub async fn setup(aws: &SdkConfig, t: &Topology) -> Result<Resources> {
         table(&dynamo, spec).await?;
     }
 
-    bucket(&aws_sdk_s3::Client::new(aws), &t.lake.bucket, &region).await?;
+    bucket(&playback_aws::s3_client(aws), &t.lake.bucket, &region).await?;
     let firehose_arn = firehose(aws, t, &region, &account, &stream_arn).await;
     let alerts_topic_arn = match aws_sdk_sns::Client::new(aws)
         .create_topic()

@@ -59,7 +59,9 @@ pub enum PortError {
 }
 
 fn code_suffix(code: &Option<String>) -> String {
-    code.as_deref().map(|c| format!(", {c}")).unwrap_or_default()
+    code.as_deref()
+        .map(|c| format!(", {c}"))
+        .unwrap_or_default()
 }
 
 impl PortError {
