@@ -208,5 +208,6 @@ async fn stream_to_features_alerts_dead_letters_and_parquet() -> Result<()> {
         features_snapshot(&dynamo, &resources.features_table).await?,
         before
     );
+    local_pipeline::teardown(&aws, &resources).await?;
     Ok(())
 }

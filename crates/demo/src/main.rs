@@ -41,6 +41,10 @@ struct Args {
     /// Where the chart, manifest and reports go
     #[arg(long, default_value = "out/demo")]
     out_dir: PathBuf,
+    /// Keep the emulator's resources for inspection (their names are printed)
+    /// instead of deleting them at the end.
+    #[arg(long)]
+    keep: bool,
 }
 
 #[tokio::main]
@@ -141,6 +145,17 @@ async fn main() -> Result<()> {
         &args.out_dir,
     )
     .await?;
+    // Everything shown was read already (and written to out_dir): a
+    // long-lived emulator (LocalStack) would otherwise keep a stream,
+    // tables and queues per run.
+    if args.keep {
+        println!(
+            "==> resources kept (--keep):\n{}",
+            serde_json::to_string_pretty(&resources)?
+        );
+    } else {
+        local_pipeline::teardown(&aws, &resources).await?;
+    }
     if !ok {
         anyhow::bail!("the demo's checks failed (see above)");
     }

@@ -11,12 +11,14 @@ pub mod on_failure;
 pub mod redrive;
 pub mod runner;
 pub mod setup;
+pub mod teardown;
 pub mod topology;
 
 pub use esm::{Checkpoints, ConsumerMetrics, MetricsSnapshot, StartingPosition};
 pub use function::{Function, FunctionError};
 pub use runner::{Pipeline, PipelineHandle, PipelineOptions};
 pub use setup::{setup, Resources};
+pub use teardown::teardown;
 pub use topology::{LocalOverrides, Topology};
 
 /// The library's one error type.

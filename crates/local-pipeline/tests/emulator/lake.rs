@@ -62,4 +62,5 @@ async fn the_lake_landing_reads_the_stream_and_flushes_at_shutdown() {
     let keys = objects(t.lake.prefix.clone()).await;
     assert!(!keys.is_empty(), "shutdown flushed the buffers");
     assert!(keys.iter().all(|k| k.ends_with(".parquet")), "{keys:?}");
+    teardown(&aws, &r).await;
 }

@@ -100,4 +100,5 @@ async fn setup_creates_everything_and_is_idempotent() {
         .send()
         .await
         .unwrap();
+    teardown(&aws, &first).await;
 }
