@@ -118,6 +118,10 @@ impl<F: FeatureStore, D: DeadLetters> SessionFeatures<F, D> {
         // combinator's closure would make this future lose `Send`.
         let viewers: Vec<(&&str, &Vec<&BatchEvent<'_>>)> = by_viewer.iter().collect();
         let mut results: Vec<(&str, PortResult<bool>)> = Vec::with_capacity(viewers.len());
+        let fatal_at = |r: &[(&str, PortResult<bool>)]| {
+            r.iter()
+                .position(|(_, r)| r.as_ref().is_err_and(|e| e.class() == Retry::NonRetriable))
+        };
         for chunk in viewers.chunks(WRITE_CONCURRENCY) {
             let mut writes = Vec::with_capacity(chunk.len());
             for (viewer, events) in chunk {
@@ -125,15 +129,12 @@ impl<F: FeatureStore, D: DeadLetters> SessionFeatures<F, D> {
             }
             let done = futures::future::join_all(writes).await;
             results.extend(chunk.iter().map(|(v, _)| **v).zip(done));
-        }
-        // Writes are conditioned on the stored position: the ones that landed
-        // are skipped when the failed invocation is retried.
-        if let Some(i) = results
-            .iter()
-            .position(|(_, r)| r.as_ref().is_err_and(|e| e.class() == Retry::NonRetriable))
-        {
-            let (_, result) = results.swap_remove(i);
-            return Err(fatal(result.expect_err("found above")));
+            // Writes are conditioned on the stored position: those that
+            // landed are skipped when the failed invocation is retried.
+            if let Some(i) = fatal_at(&results) {
+                let (_, result) = results.swap_remove(i);
+                return Err(fatal(result.expect_err("found above")));
+            }
         }
         for (viewer, result) in results {
             match result {
