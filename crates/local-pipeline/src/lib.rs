@@ -28,10 +28,14 @@ pub enum Error {
     Topology { path: String, why: String },
     #[error("configuration: {0}")]
     Config(String),
+    /// `message`: the service's code and message, or the transport's story;
+    /// the SDK error itself is the source.
     #[error("{operation} failed: {message}")]
     Aws {
         operation: &'static str,
         message: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     #[error("{0} did not become ready in time")]
     Timeout(String),
@@ -47,8 +51,12 @@ pub(crate) fn aws_err<E, R>(
     operation: &'static str,
 ) -> impl FnOnce(aws_sdk_sqs::error::SdkError<E, R>) -> Error
 where
-    E: std::error::Error + aws_smithy_types::error::metadata::ProvideErrorMetadata + 'static,
-    R: std::fmt::Debug + 'static,
+    E: std::error::Error
+        + aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + Send
+        + Sync
+        + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     move |e| {
         let message = match e.as_service_error() {
@@ -59,7 +67,11 @@ where
             ),
             _ => aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
         };
-        Error::Aws { operation, message }
+        Error::Aws {
+            operation,
+            message,
+            source: Box::new(e),
+        }
     }
 }
 

@@ -97,8 +97,12 @@ fn gone<T, E, R>(
     op: &'static str,
 ) -> Result<()>
 where
-    E: std::error::Error + aws_smithy_types::error::metadata::ProvideErrorMetadata + 'static,
-    R: std::fmt::Debug + 'static,
+    E: std::error::Error
+        + aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + Send
+        + Sync
+        + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     match r {
         Ok(_) => Ok(()),
