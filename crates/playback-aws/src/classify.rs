@@ -12,7 +12,8 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use playback_domain::ports::{PortError, Retry};
 
 /// Codes that are retriable although sent with a 4xx status: throughput and
-/// request-rate limits (DynamoDB, Kinesis, SQS, SNS, KMS behind them),
+/// request-rate limits (DynamoDB, Kinesis, SQS, SNS, KMS behind them; SNS
+/// sends its codes without the `Exception` suffix),
 /// transaction conflicts, request timeouts, expired session tokens (the
 /// credentials provider fetches new ones). Includes aws-runtime's own
 /// `THROTTLING_ERRORS` and `TRANSIENT_ERRORS`.
@@ -33,6 +34,7 @@ pub const RETRIABLE_CODES: &[&str] = &[
     "TransactionConflictException",
     "TransactionInProgressException",
     "KMSThrottlingException",
+    "KMSThrottling",
     "KmsThrottled",
     "OverLimit",
     "RequestTimeout",

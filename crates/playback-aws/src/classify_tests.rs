@@ -1,6 +1,7 @@
 use super::*;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_kinesis::operation::put_records::PutRecordsError;
+use aws_sdk_sns::operation::publish::PublishError;
 use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchError;
 use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::http::StatusCode;
@@ -31,6 +32,10 @@ fn sqs(code: &str, status: u16) -> SdkError<SendMessageBatchError, Response> {
     SdkError::service_error(SendMessageBatchError::generic(meta(code)), raw(status))
 }
 
+fn sns(code: &str, status: u16) -> SdkError<PublishError, Response> {
+    SdkError::service_error(PublishError::generic(meta(code)), raw(status))
+}
+
 #[test]
 fn throttles_conflicts_and_server_errors_are_retriable() {
     for code in [
@@ -56,6 +61,9 @@ fn throttles_conflicts_and_server_errors_are_retriable() {
     }
     assert_eq!(classify(&sqs("RequestThrottled", 403)), Retry::Retriable);
     assert_eq!(classify(&sqs("KmsThrottled", 400)), Retry::Retriable);
+    assert_eq!(classify(&sns("Throttled", 400)), Retry::Retriable);
+    assert_eq!(classify(&sns("KMSThrottling", 400)), Retry::Retriable);
+    assert_eq!(classify(&sns("InternalError", 500)), Retry::Retriable);
 }
 
 #[test]
@@ -87,6 +95,14 @@ fn permission_missing_resource_and_bad_input_are_not() {
         "AccessDenied",
     ] {
         assert_eq!(classify(&sqs(code, 400)), Retry::NonRetriable, "{code}");
+    }
+    for code in [
+        "AuthorizationError",
+        "NotFound",
+        "KMSDisabled",
+        "InvalidParameter",
+    ] {
+        assert_eq!(classify(&sns(code, 400)), Retry::NonRetriable, "{code}");
     }
 }
 
