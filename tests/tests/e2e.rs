@@ -138,7 +138,7 @@ async fn stream_to_features_alerts_dead_letters_and_parquet() -> Result<()> {
     );
 
     // The lake: every valid line as a Parquet row, every distinct event present.
-    let s3 = aws_sdk_s3::Client::new(&aws);
+    let s3 = playback_aws::s3_client(&aws);
     let files = inspect::lake_files(&s3, &resources.lake_bucket, &topology.lake.prefix).await?;
     let rows: Vec<_> = files.iter().flat_map(|f| f.rows.iter()).collect();
     assert_eq!(
@@ -208,5 +208,6 @@ async fn stream_to_features_alerts_dead_letters_and_parquet() -> Result<()> {
         features_snapshot(&dynamo, &resources.features_table).await?,
         before
     );
+    local_pipeline::teardown(&aws, &resources).await?;
     Ok(())
 }

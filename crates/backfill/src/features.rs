@@ -101,9 +101,9 @@ async fn write_viewer<F: FeatureStore>(
             }
         }
     }
-    Err(PortError::Unavailable {
+    Err(PortError::Unprocessed {
         operation: "features.save",
-        message: format!("{viewer}: still conflicting after {CONFLICT_RETRIES} re-reads"),
+        detail: format!("{viewer}: still conflicting after {CONFLICT_RETRIES} re-reads"),
     })
 }
 

@@ -40,7 +40,7 @@ pub enum BackfillError {
     },
     #[error("lake: {0}")]
     Lake(#[from] lake::LakeError),
-    #[error("feature store: {0}")]
+    #[error("feature store")]
     Store(#[from] playback_domain::ports::PortError),
     #[error("{path}: {message}")]
     Io { path: String, message: String },

@@ -110,10 +110,8 @@ async fn run(cli: Cli, days: Option<Vec<chrono::NaiveDate>>) -> Result<()> {
     let loaded: Loaded = match (&cli.from_lake, &cli.from_dir) {
         (Some(url), _) => {
             let (bucket, prefix) = source::parse_s3_url(url)?;
-            let conf = aws_sdk_s3::config::Builder::from(aws.as_ref().expect("loaded above"))
-                .force_path_style(std::env::var_os("AWS_ENDPOINT_URL").is_some())
-                .build();
-            let store = lake::S3Store::new(aws_sdk_s3::Client::from_conf(conf), bucket);
+            let s3 = playback_aws::s3_client(aws.as_ref().expect("loaded above"));
+            let store = lake::S3Store::new(s3, bucket);
             let days = days.as_deref().expect("checked in main");
             source::read_s3(&store, &prefix, days).await?
         }

@@ -20,11 +20,7 @@ async fn backfills_from_s3_into_dynamodb() {
         return;
     }
     let conf = aws_config::load_from_env().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&conf)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = playback_aws::s3_client(&conf);
     let ddb = aws_sdk_dynamodb::Client::new(&conf);
     let tag = format!(
         "{}-{}",

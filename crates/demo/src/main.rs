@@ -41,6 +41,10 @@ struct Args {
     /// Where the chart, manifest and reports go
     #[arg(long, default_value = "out/demo")]
     out_dir: PathBuf,
+    /// Keep the emulator's resources for inspection (their names are printed)
+    /// instead of deleting them at the end.
+    #[arg(long)]
+    keep: bool,
 }
 
 #[tokio::main]
@@ -132,7 +136,7 @@ async fn main() -> Result<()> {
     pipeline.shutdown().await;
 
     let manifest = loadgen::Manifest::read_from(&manifest_path)?;
-    let ok = report::show(
+    let shown = report::show(
         &aws,
         &topology,
         &resources,
@@ -140,8 +144,19 @@ async fn main() -> Result<()> {
         &args.incident,
         &args.out_dir,
     )
-    .await?;
-    if !ok {
+    .await;
+    // Everything shown was read already (and written to out_dir): a
+    // long-lived emulator (LocalStack) would otherwise keep a stream,
+    // tables and queues per run, failed runs included.
+    if args.keep {
+        println!(
+            "==> resources kept (--keep):\n{}",
+            serde_json::to_string_pretty(&resources)?
+        );
+    } else {
+        local_pipeline::teardown(&aws, &resources).await?;
+    }
+    if !shown? {
         anyhow::bail!("the demo's checks failed (see above)");
     }
     Ok(())

@@ -71,7 +71,7 @@ pub async fn show(
         ok &= cond;
     };
 
-    let s3 = aws_sdk_s3::Client::new(aws);
+    let s3 = playback_aws::s3_client(aws);
     let files = inspect::lake_files(&s3, &r.lake_bucket, &t.lake.prefix).await?;
     let lake_rows: Vec<&playback_domain::lake::LakeRow> =
         files.iter().flat_map(|f| f.rows.iter()).collect();
@@ -309,7 +309,7 @@ pub async fn close_day(
     let ledger = format!("{}ledger/", t.lake.reports_prefix);
     let engine =
         royalty::DuckDbEngine::in_workspace(&root, &r.lake_bucket, &t.lake.prefix, &ledger);
-    let store = royalty::Store::new(aws_sdk_s3::Client::new(aws), &r.lake_bucket);
+    let store = royalty::Store::new(playback_aws::s3_client(aws), &r.lake_bucket);
     let cfg = royalty::CloseConfig::new(&r.lake_bucket, &t.lake.reports_prefix, &ledger);
     Ok(royalty::close_day(&engine, &store, &cfg, day).await?)
 }

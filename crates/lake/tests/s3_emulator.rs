@@ -19,11 +19,7 @@ async fn lands_parquet_and_errors_in_the_emulators_s3() {
         return;
     }
     let conf = aws_config::load_from_env().await;
-    // Path-style: an emulator on 127.0.0.1:PORT has no per-bucket host names.
-    let s3 = aws_sdk_s3::config::Builder::from(&conf)
-        .force_path_style(true)
-        .build();
-    let client = aws_sdk_s3::Client::from_conf(s3);
+    let client = playback_aws::s3_client(&conf);
     let now = chrono::Utc::now().timestamp_millis();
     let bucket = format!("lake-it-{}-{now}", std::process::id());
     client.create_bucket().bucket(&bucket).send().await.unwrap();

@@ -262,15 +262,17 @@ async fn kinesis_sink_batches_by_count_and_bytes() {
 }
 
 #[test]
-fn backoff_grows_and_is_capped() {
+fn backoff_grows_is_capped_and_bounded() {
     let p = RetryPolicy {
         max_attempts: 10,
         base_delay: Duration::from_millis(100),
         max_delay: Duration::from_secs(1),
     };
-    let d1 = p.backoff(1);
-    assert!(d1 >= Duration::from_millis(50) && d1 <= Duration::from_millis(100));
-    let d3 = p.backoff(3);
-    assert!(d3 >= Duration::from_millis(200) && d3 <= Duration::from_millis(400));
-    assert!(p.backoff(30) <= Duration::from_secs(1));
+    let d: Vec<Duration> = p.delays().collect();
+    assert_eq!(d.len(), 9, "a delay before each retry");
+    // Each delay is its exponential step plus a jitter of up to itself.
+    let ms = |v: u64| Duration::from_millis(v);
+    assert!(d[0] + ms(1) >= ms(100) && d[0] <= ms(201), "{:?}", d[0]);
+    assert!(d[2] + ms(1) >= ms(400) && d[2] <= ms(801), "{:?}", d[2]);
+    assert!(d.iter().all(|x| *x <= ms(2_001)), "{d:?}");
 }

@@ -81,7 +81,7 @@ pub fn firehose_config(t: &Topology, r: &Resources) -> Result<FirehoseConfig> {
 
 /// The Firehose emulator delivering to the lake bucket on S3 (the emulator's).
 pub fn s3_sink(aws: &SdkConfig, t: &Topology, r: &Resources) -> Result<SharedSink> {
-    let store = S3Store::new(aws_sdk_s3::Client::new(aws), r.lake_bucket.clone());
+    let store = S3Store::new(playback_aws::s3_client(aws), r.lake_bucket.clone());
     let emulator = FirehoseEmulator::new(firehose_config(t, r)?, store);
     Ok(shared(FirehoseSink { emulator }))
 }

@@ -12,12 +12,14 @@ pub mod on_failure;
 pub mod redrive;
 pub mod runner;
 pub mod setup;
+pub mod teardown;
 pub mod topology;
 
 pub use esm::{Checkpoints, ConsumerMetrics, MetricsSnapshot, StartingPosition};
 pub use function::{Function, FunctionError};
 pub use runner::{Pipeline, PipelineHandle, PipelineOptions};
 pub use setup::{setup, Resources};
+pub use teardown::teardown;
 pub use topology::{LocalOverrides, Topology};
 
 /// The library's one error type.
@@ -27,10 +29,14 @@ pub enum Error {
     Topology { path: String, why: String },
     #[error("configuration: {0}")]
     Config(String),
+    /// `message`: the service's code and message, or the transport's story;
+    /// the SDK error itself is the source.
     #[error("{operation} failed: {message}")]
     Aws {
         operation: &'static str,
         message: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     #[error("{0} did not become ready in time")]
     Timeout(String),
@@ -46,8 +52,12 @@ pub(crate) fn aws_err<E, R>(
     operation: &'static str,
 ) -> impl FnOnce(aws_sdk_sqs::error::SdkError<E, R>) -> Error
 where
-    E: std::error::Error + aws_smithy_types::error::metadata::ProvideErrorMetadata + 'static,
-    R: std::fmt::Debug + 'static,
+    E: std::error::Error
+        + aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + Send
+        + Sync
+        + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     move |e| {
         let message = match e.as_service_error() {
@@ -58,7 +68,11 @@ where
             ),
             _ => aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
         };
-        Error::Aws { operation, message }
+        Error::Aws {
+            operation,
+            message,
+            source: Box::new(e),
+        }
     }
 }
 

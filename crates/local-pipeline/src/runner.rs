@@ -279,7 +279,10 @@ pub fn session_features(
         let (h, m) = (handler.clone(), m.clone());
         async move {
             let event: KinesisBatch = parse_event(event)?;
-            let (response, report) = h.handle(&event, Clock::now()).await;
+            let (response, report) = h
+                .try_handle(&event, Clock::now())
+                .await
+                .map_err(|e| unhandled("SessionFeaturesError", e))?;
             ConsumerMetrics::add(&m.dead_letters, report.dead_letters as u64);
             to_response(&response)
         }
@@ -305,7 +308,10 @@ pub fn sre_buffer(
         let (h, m) = (handler.clone(), m.clone());
         async move {
             let event: SqsEvent = parse_event(event)?;
-            let (response, report) = h.handle(&event, Clock::now()).await;
+            let (response, report) = h
+                .try_handle(&event, Clock::now())
+                .await
+                .map_err(|e| unhandled("SreBufferError", e))?;
             ConsumerMetrics::add(&m.dead_letters, report.dead_letters as u64);
             ConsumerMetrics::add(&m.alerts, report.incidents.len() as u64);
             to_response(&response)

@@ -1,17 +1,25 @@
 //! Creates every resource of the topology on the emulator (or any endpoint the
 //! standard AWS environment points at). Idempotent: existing resources are
-//! reused and their settings re-applied.
+//! reused and their settings re-applied. [`crate::teardown`] deletes them.
+//!
+//! No Firehose delivery stream: the local pipeline is its own Firehose (the
+//! lake landing, `lake::FirehoseEmulator`: transform, Parquet, partitions). An
+//! emulator's delivery stream reading the same Kinesis stream would either
+//! never deliver (moto) or write raw objects under the lake prefix beside the
+//! landing's Parquet (LocalStack), which the lake's readers would count.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
     TimeToLiveSpecification,
 };
-use aws_sdk_kinesis::types::{StreamMode, StreamModeDetails};
+use aws_sdk_kinesis::types::{StreamMode, StreamModeDetails, StreamStatus};
 use aws_sdk_sqs::types::QueueAttributeName;
+use backon::Retryable;
+use playback_aws::retry;
 use serde::Serialize;
 
 use crate::topology::{TableSpec, Topology};
@@ -37,8 +45,6 @@ pub struct Resources {
     pub poison_dlq_url: String,
     pub poison_dlq_arn: String,
     pub lake_bucket: String,
-    /// None when the emulator refused it (the local landing does not need it).
-    pub firehose_arn: Option<String>,
     pub alerts_topic_arn: Option<String>,
 }
 
@@ -104,8 +110,7 @@ pub async fn setup(aws: &SdkConfig, t: &Topology) -> Result<Resources> {
         table(&dynamo, spec).await?;
     }
 
-    bucket(&aws_sdk_s3::Client::new(aws), &t.lake.bucket, &region).await?;
-    let firehose_arn = firehose(aws, t, &region, &account, &stream_arn).await;
+    bucket(&playback_aws::s3_client(aws), &t.lake.bucket, &region).await?;
     let alerts_topic_arn = match aws_sdk_sns::Client::new(aws)
         .create_topic()
         .name(&t.alerts.topic)
@@ -135,7 +140,6 @@ pub async fn setup(aws: &SdkConfig, t: &Topology) -> Result<Resources> {
         poison_dlq_url,
         poison_dlq_arn,
         lake_bucket: t.lake.bucket.clone(),
-        firehose_arn,
         alerts_topic_arn,
     })
 }
@@ -166,7 +170,7 @@ pub async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<String> {
         .ok_or_else(|| Error::Payload(format!("queue {url} has no QueueArn")))
 }
 
-/// Creates the stream if needed and waits until ListShards answers (ACTIVE).
+/// Creates the stream if needed and waits until it is ACTIVE.
 async fn stream(kinesis: &aws_sdk_kinesis::Client, name: &str, shards: u32) -> Result<()> {
     let created = kinesis
         .create_stream()
@@ -185,17 +189,57 @@ async fn stream(kinesis: &aws_sdk_kinesis::Client, name: &str, shards: u32) -> R
             return Err(aws_err("kinesis.CreateStream")(e));
         }
     }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        match crate::esm::reader::list_shards(kinesis, name).await {
-            Ok(s) if !s.is_empty() => return Ok(()),
-            Ok(_) | Err(_) if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(500)).await
-            }
-            Ok(_) => return Err(Error::Timeout(format!("stream {name}"))),
-            Err(e) => return Err(e),
+    // ListShards answers while a stream is still CREATING (LocalStack's
+    // kinesis-mock), and PutRecords then fails: wait for ACTIVE, as on AWS.
+    let ready = || async {
+        match stream_status(kinesis, name).await? {
+            Some(StreamStatus::Active) | Some(StreamStatus::Updating) => Ok(()),
+            other => Err(Error::Timeout(format!("stream {name} ({other:?})"))),
         }
+    };
+    ready
+        .retry(retry::readiness(READY_WITHIN))
+        .sleep(tokio::time::sleep)
+        .when(|e| matches!(e, Error::Timeout(_)))
+        .await
+}
+
+/// How long setup waits for a stream or table to become ACTIVE.
+const READY_WITHIN: Duration = Duration::from_secs(90);
+
+/// The stream's status from ListStreams' summaries (DescribeStreamSummary's
+/// answer from moto has a timestamp the SDK cannot parse); None while the
+/// stream is not listed yet.
+async fn stream_status(
+    kinesis: &aws_sdk_kinesis::Client,
+    name: &str,
+) -> Result<Option<StreamStatus>> {
+    let mut pages = kinesis.list_streams().into_paginator().send();
+    let mut listed = false;
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(aws_err("kinesis.ListStreams"))?;
+        if let Some(s) = page
+            .stream_summaries()
+            .iter()
+            .find(|s| s.stream_name() == name)
+        {
+            return Ok(Some(s.stream_status().clone()));
+        }
+        listed |= page.stream_names().iter().any(|n| n == name);
     }
+    if !listed {
+        return Ok(None);
+    }
+    // Listed without a summary (an emulator without StreamSummaries).
+    let out = kinesis
+        .describe_stream_summary()
+        .stream_name(name)
+        .send()
+        .await
+        .map_err(aws_err("kinesis.DescribeStreamSummary"))?;
+    Ok(out
+        .stream_description_summary()
+        .map(|d| d.stream_status().clone()))
 }
 
 /// Registers an enhanced fan-out consumer unless one of that name exists
@@ -267,23 +311,23 @@ async fn table(dynamo: &aws_sdk_dynamodb::Client, spec: &TableSpec) -> Result<()
             return Err(aws_err("dynamodb.CreateTable")(e));
         }
     }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    let active = || async {
         let out = dynamo
             .describe_table()
             .table_name(&spec.name)
             .send()
             .await
             .map_err(aws_err("dynamodb.DescribeTable"))?;
-        let status = out.table.and_then(|t| t.table_status);
-        if status == Some(TableStatus::Active) {
-            break;
+        match out.table.and_then(|t| t.table_status) {
+            Some(TableStatus::Active) => Ok(()),
+            other => Err(Error::Timeout(format!("table {} ({other:?})", spec.name))),
         }
-        if Instant::now() > deadline {
-            return Err(Error::Timeout(format!("table {}", spec.name)));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    };
+    active
+        .retry(retry::readiness(READY_WITHIN))
+        .sleep(tokio::time::sleep)
+        .when(|e| matches!(e, Error::Timeout(_)))
+        .await?;
     if let Some(ttl) = &spec.ttl {
         let spec_ttl = TimeToLiveSpecification::builder()
             .attribute_name(ttl)
@@ -318,56 +362,6 @@ async fn bucket(s3: &aws_sdk_s3::Client, name: &str, region: &str) -> Result<()>
         Ok(_) => Ok(()),
         Err(e) if error_code(&e) == Some("BucketAlreadyOwnedByYou") => Ok(()),
         Err(e) => Err(aws_err("s3.CreateBucket")(e)),
-    }
-}
-
-/// The delivery stream, reading the Kinesis stream. Optional: the local
-/// landing reads the stream itself, so a refusal is only logged.
-async fn firehose(
-    aws: &SdkConfig,
-    t: &Topology,
-    region: &str,
-    account: &str,
-    stream_arn: &str,
-) -> Option<String> {
-    use aws_sdk_firehose::types::*;
-    let role = format!("arn:aws:iam::{account}:role/{}-firehose", t.lake.firehose);
-    let arn = format!(
-        "arn:aws:firehose:{region}:{account}:deliverystream/{}",
-        t.lake.firehose
-    );
-    let source = KinesisStreamSourceConfiguration::builder()
-        .kinesis_stream_arn(stream_arn)
-        .role_arn(&role)
-        .build()
-        .ok()?;
-    let hints = BufferingHints::builder()
-        .interval_in_seconds(t.lake.buffer_s as i32)
-        .size_in_mbs(t.lake.buffer_mb as i32)
-        .build();
-    let dest = ExtendedS3DestinationConfiguration::builder()
-        .role_arn(&role)
-        .bucket_arn(format!("arn:aws:s3:::{}", t.lake.bucket))
-        .prefix(&t.lake.prefix)
-        .error_output_prefix(&t.lake.error_prefix)
-        .buffering_hints(hints)
-        .build()
-        .ok()?;
-    let r = aws_sdk_firehose::Client::new(aws)
-        .create_delivery_stream()
-        .delivery_stream_name(&t.lake.firehose)
-        .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)
-        .kinesis_stream_source_configuration(source)
-        .extended_s3_destination_configuration(dest)
-        .send()
-        .await;
-    match r {
-        Ok(out) => Some(out.delivery_stream_arn.unwrap_or(arn)),
-        Err(e) if error_code(&e) == Some("ResourceInUseException") => Some(arn),
-        Err(e) => {
-            tracing::warn!(error = %short(&e), "no delivery stream on the emulator; the local landing does not need one");
-            None
-        }
     }
 }
 

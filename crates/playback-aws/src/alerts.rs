@@ -63,7 +63,7 @@ impl DynamoSnsAlertSink {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| unavailable("alerts.read", e))?;
+            .map_err(|e| port_error("alerts.read", e))?;
         Ok(resp
             .item
             .and_then(|i| i.get("notified").and_then(|v| v.as_bool().ok().copied()))
@@ -80,7 +80,7 @@ impl DynamoSnsAlertSink {
                 .message(body)
                 .send()
                 .await
-                .map_err(|e| unavailable("alerts.publish", e))?;
+                .map_err(|e| port_error("alerts.publish", e))?;
         }
         self.dynamo
             .update_item()
@@ -91,7 +91,7 @@ impl DynamoSnsAlertSink {
             .expression_attribute_values(":t", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
             .send()
             .await
-            .map_err(|e| unavailable("alerts.mark_notified", e))?;
+            .map_err(|e| port_error("alerts.mark_notified", e))?;
         Ok(())
     }
 }
@@ -114,7 +114,7 @@ impl AlertSink for DynamoSnsAlertSink {
                 }
                 false
             }
-            Err(e) => return Err(unavailable("alerts.put", e)),
+            Err(e) => return Err(port_error("alerts.put", e)),
         };
         self.notify(a).await?;
         Ok(new)

@@ -2,9 +2,10 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
-use playback_domain::ports::PortError;
+
+pub use crate::classify::port_error;
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -35,25 +36,13 @@ pub fn get_i64(item: &Item, k: &str) -> i64 {
         .unwrap_or(0)
 }
 
-pub fn unavailable<E, R>(operation: &'static str, e: SdkError<E, R>) -> PortError
-where
-    E: std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    PortError::Unavailable {
-        operation,
-        message: DisplayErrorContext(&e).to_string(),
-    }
-}
-
-/// True when the SDK error is DynamoDB's ConditionalCheckFailedException.
-pub fn is_conditional_failure<E, R>(e: &SdkError<E, R>) -> bool
+/// True when the SDK error is DynamoDB's ConditionalCheckFailedException: a
+/// domain outcome (someone else wrote first), never an error.
+pub fn is_conditional_failure<E>(e: &SdkError<E>) -> bool
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
 {
-    e.as_service_error()
-        .and_then(|se| se.code())
-        .is_some_and(|c| c == "ConditionalCheckFailedException")
+    crate::classify::has_code(e, "ConditionalCheckFailedException")
 }
 
 /// Size of an item by DynamoDB's rules, which decide the write units (1 per

@@ -16,6 +16,7 @@ use playback_domain::features::{event_id_hash, ViewerFeatures, RECENT_EVENT_IDS}
 use playback_domain::ports::{FeatureStore, PortError, PortResult, SaveOutcome};
 
 use crate::dynamo::*;
+use crate::retry;
 
 /// Binary attribute: the recent event id hashes, u64 little-endian, newest last.
 pub const ID_HASHES: &str = "id_hashes";
@@ -133,54 +134,66 @@ fn recent_event_hashes(item: &Item) -> Vec<u64> {
     hashes
 }
 
+impl DynamoFeatureStore {
+    /// One BatchGetItem: the features it read and the keys it left unprocessed.
+    async fn get_batch(
+        &self,
+        keys: Vec<Item>,
+    ) -> PortResult<(Vec<(String, ViewerFeatures)>, Vec<Item>)> {
+        let ka = KeysAndAttributes::builder()
+            .set_keys(Some(keys))
+            .consistent_read(true)
+            .build()
+            .map_err(|e| PortError::Corrupt(e.to_string()))?;
+        let resp = self
+            .client
+            .batch_get_item()
+            .request_items(&self.table, ka)
+            .send()
+            .await
+            .map_err(|e| port_error("features.load", e))?;
+        let found = resp
+            .responses
+            .unwrap_or_default()
+            .remove(&self.table)
+            .unwrap_or_default()
+            .iter()
+            .map(|item| from_item(item).map(|f| (f.viewer_id.clone(), f)))
+            .collect::<PortResult<_>>()?;
+        let left = resp
+            .unprocessed_keys
+            .and_then(|mut u| u.remove(&self.table))
+            .map(|ka| ka.keys)
+            .unwrap_or_default();
+        Ok((found, left))
+    }
+}
+
 impl FeatureStore for DynamoFeatureStore {
     async fn load(&self, ids: &[String]) -> PortResult<BTreeMap<String, ViewerFeatures>> {
-        let mut out = BTreeMap::new();
+        let out = std::sync::Mutex::new(BTreeMap::new());
         for chunk in ids.chunks(100) {
-            let mut keys: Vec<Item> = chunk
+            let keys: Vec<Item> = chunk
                 .iter()
                 .map(|id| Item::from([("viewer_id".to_string(), s(id))]))
                 .collect();
-            // BatchGetItem may return part of the keys as unprocessed: ask again.
-            for _attempt in 0..8 {
-                if keys.is_empty() {
-                    break;
-                }
-                let ka = KeysAndAttributes::builder()
-                    .set_keys(Some(std::mem::take(&mut keys)))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| PortError::Corrupt(e.to_string()))?;
-                let resp = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, ka)
-                    .send()
-                    .await
-                    .map_err(|e| unavailable("features.load", e))?;
-                for item in resp
-                    .responses
-                    .unwrap_or_default()
-                    .remove(&self.table)
-                    .unwrap_or_default()
-                {
-                    let f = from_item(&item)?;
-                    out.insert(f.viewer_id.clone(), f);
-                }
-                keys = resp
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .map(|ka| ka.keys)
-                    .unwrap_or_default();
-            }
-            if !keys.is_empty() {
-                return Err(PortError::Unavailable {
-                    operation: "features.load",
-                    message: format!("{} keys still unprocessed", keys.len()),
-                });
-            }
+            // BatchGetItem may leave keys unprocessed (throughput, 16 MB):
+            // ask again for those only, with backoff.
+            let out = &out;
+            retry::until_processed(
+                "features.load",
+                "keys",
+                keys,
+                retry::policy(),
+                |keys| async move {
+                    let (found, left) = self.get_batch(keys).await?;
+                    out.lock().unwrap().extend(found);
+                    Ok(left)
+                },
+            )
+            .await?;
         }
-        Ok(out)
+        Ok(out.into_inner().unwrap())
     }
 
     async fn save(&self, f: &ViewerFeatures, expected: Option<&str>) -> PortResult<SaveOutcome> {
@@ -198,7 +211,7 @@ impl FeatureStore for DynamoFeatureStore {
         match req.send().await {
             Ok(_) => Ok(SaveOutcome::Saved),
             Err(e) if is_conditional_failure(&e) => Ok(SaveOutcome::Conflict),
-            Err(e) => Err(unavailable("features.save", e)),
+            Err(e) => Err(port_error("features.save", e)),
         }
     }
 }

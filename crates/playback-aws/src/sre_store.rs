@@ -48,7 +48,7 @@ impl SreStore for DynamoSreStore {
             .return_values(ReturnValue::AllNew)
             .send()
             .await
-            .map_err(|e| unavailable("sre.add", e))?;
+            .map_err(|e| port_error("sre.add", e))?;
         let item = out.attributes.unwrap_or_default();
         Ok(SreCounts {
             errors: get_u64(&item, "errors"),
@@ -85,7 +85,7 @@ impl SreStore for DynamoSreStore {
         match res {
             Ok(_) => Ok(true),
             Err(e) if is_conditional_failure(&e) => Ok(false),
-            Err(e) => Err(unavailable("sre.open_incident", e)),
+            Err(e) => Err(port_error("sre.open_incident", e)),
         }
     }
 }

@@ -10,30 +10,39 @@ use crate::ports::*;
 use crate::qoe::{combined_totals, Alert, Group, PartialWindow, Window, WindowTotals};
 use crate::sre::{Incident, SreCounts, SreKey};
 
-fn unavailable(operation: &'static str) -> PortError {
-    PortError::Unavailable {
-        operation,
-        message: "injected failure".into(),
-    }
+fn injected(operation: &'static str, class: Retry) -> PortError {
+    let code = match class {
+        Retry::Retriable => "InjectedThrottling",
+        Retry::NonRetriable => "InjectedAccessDenied",
+    };
+    PortError::call(operation, class, Some(code.into()), "injected failure")
 }
 
 /// Fails the calls whose keys are listed, and counts every write call.
 #[derive(Default)]
 pub struct Faults {
-    pub failing_keys: Mutex<BTreeSet<String>>,
+    pub failing_keys: Mutex<BTreeMap<String, Retry>>,
     pub writes: AtomicUsize,
 }
 
 impl Faults {
+    /// The key's calls fail with a retriable error (a throttle) until healed.
     pub fn fail_key(&self, key: &str) {
-        self.failing_keys.lock().unwrap().insert(key.to_string());
+        self.fail_key_with(key, Retry::Retriable);
+    }
+    /// The key's calls fail with an error of the given class until healed.
+    pub fn fail_key_with(&self, key: &str, class: Retry) {
+        self.failing_keys
+            .lock()
+            .unwrap()
+            .insert(key.to_string(), class);
     }
     pub fn heal(&self) {
         self.failing_keys.lock().unwrap().clear();
     }
     fn check(&self, key: &str, op: &'static str) -> PortResult<()> {
-        if self.failing_keys.lock().unwrap().contains(key) {
-            return Err(unavailable(op));
+        if let Some(class) = self.failing_keys.lock().unwrap().get(key) {
+            return Err(injected(op, *class));
         }
         self.writes.fetch_add(1, Ordering::Relaxed);
         Ok(())

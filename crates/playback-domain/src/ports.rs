@@ -11,17 +11,101 @@ use crate::features::ViewerFeatures;
 use crate::qoe::{Alert, PartialWindow, Window, WindowTotals};
 use crate::sre::{Incident, SreCounts, SreKey};
 
-/// A failed side effect. Handlers treat every one as retriable: the records
-/// involved are reported as batch item failures and nothing is acknowledged.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+/// Whether the same call can succeed if tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Retry {
+    /// Throttling, a 5xx, a timeout, a dropped connection, work left
+    /// unprocessed: back off and try again.
+    Retriable,
+    /// The request or the deployment is wrong (permissions, a missing
+    /// resource, invalid input, a disabled key, a corrupt item): every retry
+    /// fails the same way.
+    NonRetriable,
+}
+
+impl std::fmt::Display for Retry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Retry::Retriable => "retriable",
+            Retry::NonRetriable => "non-retriable",
+        })
+    }
+}
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A failed side effect. Handlers retry the retriable ones (batch item
+/// failures) and fail the whole invocation loudly on the others.
+#[derive(Debug, Error)]
 pub enum PortError {
-    #[error("{operation} failed: {message}")]
-    Unavailable {
+    /// A call to the backing service failed; `code` is the service's error
+    /// code when it answered with one.
+    #[error("{operation} failed ({class}{})", code_suffix(.code))]
+    Call {
         operation: &'static str,
-        message: String,
+        class: Retry,
+        code: Option<String>,
+        #[source]
+        source: BoxError,
+    },
+    /// Part of a batch was still unprocessed when the retry budget ran out.
+    #[error("{operation}: {detail}")]
+    Unprocessed {
+        operation: &'static str,
+        detail: String,
     },
     #[error("stored item is corrupt: {0}")]
     Corrupt(String),
+}
+
+fn code_suffix(code: &Option<String>) -> String {
+    code.as_deref()
+        .map(|c| format!(", {c}"))
+        .unwrap_or_default()
+}
+
+impl PortError {
+    pub fn call(
+        operation: &'static str,
+        class: Retry,
+        code: Option<String>,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        PortError::Call {
+            operation,
+            class,
+            code,
+            source: source.into(),
+        }
+    }
+
+    pub fn class(&self) -> Retry {
+        match self {
+            PortError::Call { class, .. } => *class,
+            PortError::Unprocessed { .. } => Retry::Retriable,
+            // The same bytes decode the same way next time.
+            PortError::Corrupt(_) => Retry::NonRetriable,
+        }
+    }
+
+    pub fn is_retriable(&self) -> bool {
+        self.class() == Retry::Retriable
+    }
+}
+
+/// An error and its sources on one line (`a: b: c`), for logs.
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(e) = source {
+            write!(f, ": {e}")?;
+            source = e.source();
+        }
+        Ok(())
+    }
 }
 
 pub type PortResult<T> = Result<T, PortError>;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use aws_sdk_athena::error::DisplayErrorContext;
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState};
 use aws_sdk_athena::Client;
+use backon::Retryable;
 
 use crate::engine::{QueryEngine, Rows};
 use crate::RoyaltyError;
@@ -20,6 +21,12 @@ pub struct AthenaEngine {
     /// First poll delay; doubles up to `max_poll`.
     pub first_poll: Duration,
     pub max_poll: Duration,
+}
+
+/// One look at a query: still running, or done for good (an error).
+enum Poll {
+    Running,
+    Done(RoyaltyError),
 }
 
 fn sdk<E: std::error::Error>(what: &str, e: E) -> RoyaltyError {
@@ -57,16 +64,16 @@ impl AthenaEngine {
             .query_execution_id()
             .ok_or_else(|| RoyaltyError::Engine("StartQueryExecution returned no id".into()))?
             .to_string();
-        let deadline = tokio::time::Instant::now() + self.timeout;
-        let mut delay = self.first_poll;
-        loop {
+        // Polled by the workspace's backoff (doubling from `first_poll` up to
+        // `max_poll`) until the query ends or `timeout` has been waited.
+        let poll = || async {
             let got = self
                 .client
                 .get_query_execution()
                 .query_execution_id(&id)
                 .send()
                 .await
-                .map_err(|e| sdk("GetQueryExecution", e))?;
+                .map_err(|e| Poll::Done(sdk("GetQueryExecution", e)))?;
             let exec = got.query_execution();
             let status = exec.and_then(|q| q.status());
             match status.and_then(|s| s.state()) {
@@ -75,30 +82,42 @@ impl AthenaEngine {
                         .and_then(|q| q.statistics())
                         .and_then(|s| s.data_scanned_in_bytes());
                     tracing::info!(query_id = %id, bytes_scanned = ?scanned, "athena query done");
-                    return Ok(id);
+                    Ok(())
                 }
                 Some(QueryExecutionState::Failed) | Some(QueryExecutionState::Cancelled) => {
                     let why = status
                         .and_then(|s| s.state_change_reason())
                         .unwrap_or("no reason given");
-                    return Err(RoyaltyError::Query(format!("athena query {id}: {why}")));
+                    Err(Poll::Done(RoyaltyError::Query(format!(
+                        "athena query {id}: {why}"
+                    ))))
                 }
-                _ => {}
+                _ => Err(Poll::Running),
             }
-            if tokio::time::Instant::now() + delay > deadline {
+        };
+        let backoff = playback_aws::retry::readiness(self.timeout)
+            .with_min_delay(self.first_poll)
+            .with_max_delay(self.max_poll);
+        match poll
+            .retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(|p| matches!(p, Poll::Running))
+            .await
+        {
+            Ok(()) => Ok(id),
+            Err(Poll::Done(e)) => Err(e),
+            Err(Poll::Running) => {
                 let _ = self
                     .client
                     .stop_query_execution()
                     .query_execution_id(&id)
                     .send()
                     .await;
-                return Err(RoyaltyError::Query(format!(
+                Err(RoyaltyError::Query(format!(
                     "athena query {id} still running after {:?}; stopped",
                     self.timeout
-                )));
+                )))
             }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(self.max_poll);
         }
     }
 

@@ -49,10 +49,7 @@ async fn athena_close_sends_ddl_unload_and_report_and_reads_paged_results() -> R
         return Ok(());
     };
     let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let s3_conf = aws_sdk_s3::config::Builder::from(&shared)
-        .force_path_style(true)
-        .build();
-    let s3 = aws_sdk_s3::Client::from_conf(s3_conf);
+    let s3 = playback_aws::s3_client(&shared);
     let athena = aws_sdk_athena::Client::new(&shared);
     let bucket = format!("royalty-athena-it-{}", std::process::id());
     s3.create_bucket()

@@ -22,10 +22,7 @@ const LEDGER_PREFIX: &str = "royalty/ledger/";
 
 async fn s3_client() -> aws_sdk_s3::Client {
     let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let conf = aws_sdk_s3::config::Builder::from(&shared)
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
+    playback_aws::s3_client(&shared)
 }
 
 fn workspace_root() -> PathBuf {

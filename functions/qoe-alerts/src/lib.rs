@@ -5,10 +5,10 @@
 //! partial per title x region to the window store, reads back the combined
 //! totals and raises at most one alert per title x region x window.
 
-use playback_aws::emf;
 use playback_aws::kinesis_batch::{decode_batch, KinesisBatch, WindowResponse};
 use playback_aws::AwsError;
-use playback_domain::ports::{AlertSink, DeadLetters, PortError, WindowStore};
+use playback_aws::{emf, fail_fast};
+use playback_domain::ports::{AlertSink, DeadLetters, PortError, Retry, WindowStore};
 use playback_domain::qoe::{Alert, AlertRule, ShardWindow, Window, WindowTotals, STATE_KEY};
 use playback_domain::Clock;
 
@@ -20,6 +20,16 @@ pub enum QoeError {
     Port(#[from] PortError),
     #[error(transparent)]
     State(#[from] AwsError),
+}
+
+impl QoeError {
+    /// Unreadable carried state fails the same way on every retry.
+    pub fn class(&self) -> Retry {
+        match self {
+            QoeError::Port(e) => e.class(),
+            QoeError::State(_) => Retry::NonRetriable,
+        }
+    }
 }
 
 pub struct QoeAlerts<W, A, D> {
@@ -37,7 +47,23 @@ pub struct FlushReport {
 }
 
 impl<W: WindowStore, A: AlertSink, D: DeadLetters> QoeAlerts<W, A, D> {
+    /// Every error fails the invocation (Lambda retries it with the previous
+    /// state); a non-retriable one is also logged and counted for the alarm.
     pub async fn handle(
+        &self,
+        event: &KinesisBatch,
+        clock: Clock,
+    ) -> Result<(WindowResponse, FlushReport), QoeError> {
+        let result = self.run(event, clock).await;
+        if let Err(e) = &result {
+            if e.class() == Retry::NonRetriable {
+                fail_fast::report(CONSUMER, e.class(), e);
+            }
+        }
+        result
+    }
+
+    async fn run(
         &self,
         event: &KinesisBatch,
         clock: Clock,

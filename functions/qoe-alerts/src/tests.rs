@@ -166,3 +166,30 @@ async fn a_record_over_500_events_is_one_oversized_dead_letter() {
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].reason_code, "oversized");
 }
+
+#[tokio::test]
+async fn non_retriable_store_error_fails_the_invoke_with_its_class() {
+    use playback_domain::ports::Retry;
+    let h = handler();
+    h.windows
+        .faults
+        .fail_key_with("1795428000000#shardId-000000000000", Retry::NonRetriable);
+    let ev = sample("kinesis-window-final.json");
+    let err = h
+        .handle(&batch_of(&ev), Clock::at(NOW_MS))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class(), Retry::NonRetriable);
+    assert!(matches!(err, QoeError::Port(ref e) if !e.is_retriable()));
+    assert!(h.alerts.alerts.lock().unwrap().is_empty());
+    // A throttle stays what it was: a failed invoke that Lambda retries.
+    h.windows.faults.heal();
+    h.windows
+        .faults
+        .fail_key("1795428000000#shardId-000000000000");
+    let err = h
+        .handle(&batch_of(&ev), Clock::at(NOW_MS))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class(), Retry::Retriable);
+}

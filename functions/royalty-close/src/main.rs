@@ -90,13 +90,8 @@ fn settings() -> Result<Settings> {
 
 async fn clients() -> (aws_sdk_s3::Client, aws_sdk_athena::Client) {
     let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    // Emulators (moto, LocalStack) serve buckets by path, not by host name.
-    let path_style = std::env::var_os("AWS_ENDPOINT_URL").is_some();
-    let s3 = aws_sdk_s3::config::Builder::from(&shared)
-        .force_path_style(path_style)
-        .build();
     (
-        aws_sdk_s3::Client::from_conf(s3),
+        playback_aws::s3_client(&shared),
         aws_sdk_athena::Client::new(&shared),
     )
 }

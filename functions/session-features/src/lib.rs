@@ -11,10 +11,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use playback_domain::qoe::FxBuild;
 
 use aws_lambda_events::event::streams::KinesisEventResponse;
-use playback_aws::emf;
 use playback_aws::kinesis_batch::{decode_batch, BatchEvent, Failures, KinesisBatch};
+use playback_aws::{emf, fail_fast};
 use playback_domain::features::{fold_features, ViewerFeatures};
-use playback_domain::ports::{DeadLetters, FeatureStore, PortResult, SaveOutcome};
+use playback_domain::ports::{
+    Chain, DeadLetters, FeatureStore, PortError, PortResult, Retry, SaveOutcome,
+};
 use playback_domain::Clock;
 
 pub const CONSUMER: &str = "session-features";
@@ -22,6 +24,13 @@ pub const CONSUMER: &str = "session-features";
 const WRITE_CONCURRENCY: usize = 16;
 /// Re-reads after a conflicting write before giving the viewer back to Lambda.
 const CONFLICT_RETRIES: usize = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionFeaturesError {
+    /// Retrying cannot help: the invocation fails as a whole.
+    #[error("non-retriable failure; the whole batch fails")]
+    NonRetriable(#[source] PortError),
+}
 
 pub struct SessionFeatures<F, D> {
     pub store: F,
@@ -38,11 +47,34 @@ pub struct BatchReport {
 }
 
 impl<F: FeatureStore, D: DeadLetters> SessionFeatures<F, D> {
+    /// The batch's answer as before the error classes (callers that only
+    /// handle a response): a non-retriable error reports every record failed.
     pub async fn handle(
         &self,
         event: &KinesisBatch,
         clock: Clock,
     ) -> (KinesisEventResponse, BatchReport) {
+        match self.try_handle(event, clock).await {
+            Ok(done) => done,
+            Err(_) => {
+                let mut failures = Failures::default();
+                (0..event.len()).for_each(|i| failures.record(i));
+                (failures.into_response(event), BatchReport::default())
+            }
+        }
+    }
+
+    /// Retriable failures become batch item failures; a non-retriable one is
+    /// logged, counted (`NonRetriableErrors`) and fails the invocation.
+    pub async fn try_handle(
+        &self,
+        event: &KinesisBatch,
+        clock: Clock,
+    ) -> Result<(KinesisEventResponse, BatchReport), SessionFeaturesError> {
+        let fatal = |e: PortError| {
+            fail_fast::report(CONSUMER, e.class(), &e);
+            SessionFeaturesError::NonRetriable(e)
+        };
         let batch = decode_batch(event, CONSUMER, clock);
         let mut failures = Failures::default();
         let mut report = BatchReport {
@@ -56,8 +88,9 @@ impl<F: FeatureStore, D: DeadLetters> SessionFeatures<F, D> {
                     &[("Consumer", CONSUMER)],
                     &[("PoisonPills", batch.dead.len() as f64, "Count")],
                 ),
+                Err(e) if !e.is_retriable() => return Err(fatal(e)),
                 Err(e) => {
-                    tracing::error!(error = %e, "dead letters not sent; their records will be retried");
+                    tracing::error!(error = %Chain(&e), "dead letters not sent; their records will be retried");
                     batch.dead_records.iter().for_each(|&i| failures.record(i));
                 }
             }
@@ -73,17 +106,22 @@ impl<F: FeatureStore, D: DeadLetters> SessionFeatures<F, D> {
         let ids: Vec<String> = by_viewer.keys().map(|k| k.to_string()).collect();
         let stored = match self.store.load(&ids).await {
             Ok(s) => s,
+            Err(e) if !e.is_retriable() => return Err(fatal(e)),
             Err(e) => {
-                tracing::error!(error = %e, "features not loaded; retrying the batch");
+                tracing::error!(error = %Chain(&e), "features not loaded; retrying the batch");
                 batch.events.iter().for_each(|e| failures.record(e.record));
                 report.viewers_failed = ids.len();
-                return (failures.into_response(event), report);
+                return Ok((failures.into_response(event), report));
             }
         };
         // Chunks of concurrent writes joined in a plain loop: a stream
         // combinator's closure would make this future lose `Send`.
         let viewers: Vec<(&&str, &Vec<&BatchEvent<'_>>)> = by_viewer.iter().collect();
         let mut results: Vec<(&str, PortResult<bool>)> = Vec::with_capacity(viewers.len());
+        let fatal_at = |r: &[(&str, PortResult<bool>)]| {
+            r.iter()
+                .position(|(_, r)| r.as_ref().is_err_and(|e| e.class() == Retry::NonRetriable))
+        };
         for chunk in viewers.chunks(WRITE_CONCURRENCY) {
             let mut writes = Vec::with_capacity(chunk.len());
             for (viewer, events) in chunk {
@@ -91,13 +129,19 @@ impl<F: FeatureStore, D: DeadLetters> SessionFeatures<F, D> {
             }
             let done = futures::future::join_all(writes).await;
             results.extend(chunk.iter().map(|(v, _)| **v).zip(done));
+            // Writes are conditioned on the stored position: those that
+            // landed are skipped when the failed invocation is retried.
+            if let Some(i) = fatal_at(&results) {
+                let (_, result) = results.swap_remove(i);
+                return Err(fatal(result.expect_err("found above")));
+            }
         }
         for (viewer, result) in results {
             match result {
                 Ok(true) => report.viewers_written += 1,
                 Ok(false) => {}
                 Err(e) => {
-                    tracing::warn!(viewer, error = %e, "viewer not written; retrying from its first event");
+                    tracing::warn!(viewer, error = %Chain(&e), "viewer not written; retrying from its first event");
                     report.viewers_failed += 1;
                     by_viewer[viewer]
                         .iter()
@@ -105,7 +149,7 @@ impl<F: FeatureStore, D: DeadLetters> SessionFeatures<F, D> {
                 }
             }
         }
-        (failures.into_response(event), report)
+        Ok((failures.into_response(event), report))
     }
 
     /// Folds one viewer's events onto its stored state and writes it once.
@@ -133,9 +177,9 @@ impl<F: FeatureStore, D: DeadLetters> SessionFeatures<F, D> {
                 }
             }
         }
-        Err(playback_domain::ports::PortError::Unavailable {
+        Err(PortError::Unprocessed {
             operation: "features.save",
-            message: format!("still conflicting after {CONFLICT_RETRIES} re-reads"),
+            detail: format!("still conflicting after {CONFLICT_RETRIES} re-reads"),
         })
     }
 }

@@ -29,7 +29,7 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Box<RawValue>>| async move {
             let batch = pool.parse(event.payload.get())?;
-            let (response, report) = handler.handle(&batch, Clock::now()).await;
+            let (response, report) = handler.try_handle(&batch, Clock::now()).await?;
             pool.recycle(batch);
             tracing::info!(?report, "batch done");
             Ok::<_, Error>(response)

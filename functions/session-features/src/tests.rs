@@ -149,3 +149,55 @@ async fn a_record_over_500_events_is_one_oversized_dead_letter() {
     assert_eq!(letters[0].payload.as_deref(), Some(over_the_cap().as_str()));
     assert!(h.store.items.lock().unwrap().is_empty(), "nothing folded");
 }
+
+#[tokio::test]
+async fn non_retriable_store_error_fails_the_whole_batch() {
+    use playback_domain::ports::Retry;
+    let h = handler();
+    h.store.faults.fail_key_with("v2", Retry::NonRetriable);
+    let err = h
+        .try_handle(&batch_of(&sample()), Clock::at(NOW_MS))
+        .await
+        .unwrap_err();
+    let SessionFeaturesError::NonRetriable(port) = &err;
+    assert_eq!(port.class(), Retry::NonRetriable);
+    assert!(port.to_string().contains("InjectedAccessDenied"), "{port}");
+    // The viewers written before are skipped when Lambda retries the batch.
+    h.store.faults.heal();
+    let (resp, _) = h
+        .try_handle(&batch_of(&sample()), Clock::at(NOW_MS))
+        .await
+        .unwrap();
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(
+        h.store.items.lock().unwrap()["v1"].lifetime_watched_ms,
+        10_000
+    );
+}
+
+#[tokio::test]
+async fn non_retriable_dead_letter_error_fails_before_any_write() {
+    use playback_domain::ports::Retry;
+    let h = handler();
+    let batch = sample();
+    let bad_source = format!(
+        "shardId-000000000000/{}/0",
+        batch.records[5].kinesis.sequence_number
+    );
+    h.dead_letters
+        .faults
+        .fail_key_with(&bad_source, Retry::NonRetriable);
+    assert!(h
+        .try_handle(&batch_of(&batch), Clock::at(NOW_MS))
+        .await
+        .is_err());
+    assert_eq!(h.store.faults.write_count(), 0);
+    // The response-only entry point reports every record failed.
+    let (resp, _) = h.handle(&batch_of(&batch), Clock::at(NOW_MS)).await;
+    let ids: Vec<_> = resp
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone().unwrap())
+        .collect();
+    assert_eq!(ids, [batch.records[0].kinesis.sequence_number.clone()]);
+}

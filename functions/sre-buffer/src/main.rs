@@ -23,7 +23,7 @@ async fn main() -> Result<(), Error> {
     };
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        let (response, report) = handler.handle(&event.payload, Clock::now()).await;
+        let (response, report) = handler.try_handle(&event.payload, Clock::now()).await?;
         tracing::info!(
             events = report.events,
             dead = report.dead_letters,

@@ -80,3 +80,44 @@ async fn a_message_over_500_events_is_one_oversized_dead_letter() {
     let letters = h.dead_letters.letters.lock().unwrap();
     assert_eq!(letters[0].reason_code, "oversized");
 }
+
+#[tokio::test]
+async fn non_retriable_store_error_fails_the_whole_batch() {
+    use playback_domain::ports::Retry;
+    let h = handler(4);
+    h.store
+        .faults
+        .fail_key_with("eu#tv#5.3.0-beta", Retry::NonRetriable);
+    let err = h
+        .try_handle(&sample(), Clock::at(NOW_MS))
+        .await
+        .unwrap_err();
+    let SreBufferError::NonRetriable(port) = &err;
+    assert!(!port.is_retriable());
+    // A retriable one still fails only the messages it touched.
+    h.store.faults.fail_key("eu#tv#5.3.0-beta");
+    let (resp, _) = h.try_handle(&sample(), Clock::at(NOW_MS)).await.unwrap();
+    assert_eq!(resp.batch_item_failures.len(), 4);
+}
+
+#[tokio::test]
+async fn non_retriable_dead_letter_error_fails_before_any_count() {
+    use playback_domain::ports::Retry;
+    let h = handler(4);
+    let source = sample().records.iter().find_map(|m| {
+        let id = m.message_id.as_deref()?;
+        let body = m.body.as_deref()?;
+        decode_record(body.as_bytes(), Clock::at(NOW_MS))
+            .iter()
+            .find(|d| d.result.is_err())
+            .map(|d| format!("sqs/{id}/{}", d.index))
+    });
+    h.dead_letters
+        .faults
+        .fail_key_with(&source.unwrap(), Retry::NonRetriable);
+    assert!(h.try_handle(&sample(), Clock::at(NOW_MS)).await.is_err());
+    assert!(h.store.buckets.lock().unwrap().is_empty());
+    let (resp, report) = h.handle(&sample(), Clock::at(NOW_MS)).await;
+    assert_eq!(resp.batch_item_failures.len(), sample().records.len());
+    assert_eq!(report.failed_messages, sample().records.len());
+}

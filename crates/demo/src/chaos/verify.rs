@@ -15,7 +15,7 @@ pub(super) async fn verify(
     m: &loadgen::Manifest,
     out: &mut ChaosReport,
 ) -> Result<()> {
-    let s3 = aws_sdk_s3::Client::new(aws);
+    let s3 = playback_aws::s3_client(aws);
     let files = inspect::lake_files(&s3, &r.lake_bucket, &t.lake.prefix).await?;
     let rows: Vec<_> = files.into_iter().flat_map(|f| f.rows).collect();
     let landed: BTreeSet<&str> = rows.iter().map(|r| r.event_id.as_str()).collect();

@@ -1,7 +1,7 @@
 //! Where records go: Kinesis, files, and the SQS quality queue. The batch
 //! APIs share one delivery loop: send, keep only the entries that failed,
-//! back off (exponential, jittered), try again, up to a bounded number of
-//! attempts.
+//! back off by the workspace's retry policy (`playback_aws::retry`, backon's
+//! exponential with jitter), try again, up to a bounded number of attempts.
 
 pub mod file;
 pub mod kinesis;
@@ -10,7 +10,8 @@ pub mod sqs;
 use std::future::Future;
 use std::time::Duration;
 
-use rand::Rng;
+use backon::BackoffBuilder;
+use playback_domain::ports::Retry;
 use serde::Serialize;
 
 use crate::error::LoadgenError;
@@ -40,36 +41,29 @@ pub struct CallError {
     pub throttled: bool,
 }
 
-/// Classifies a failed AWS call: throttling, server-side and transport
-/// failures are retried; the caller's mistakes (no such stream, bad input) are not.
+/// Classifies a failed AWS call by the workspace's rules
+/// (`playback_aws::classify`): throttling, server-side and transport failures
+/// are retried; the caller's mistakes (no such stream, bad input) are not.
 pub fn classify<E>(err: &aws_sdk_kinesis::error::SdkError<E>) -> CallError
 where
     E: aws_sdk_kinesis::error::ProvideErrorMetadata + std::error::Error + 'static,
 {
-    use aws_sdk_kinesis::error::SdkError;
-    let mut message = error_chain(err);
-    let (retryable, throttled) = match err {
-        SdkError::ServiceError(se) => {
-            let code = se.err().code().unwrap_or_default();
-            message = format!(
-                "{code}: {} (HTTP {})",
-                se.err().message().unwrap_or_default(),
-                se.raw().status().as_u16()
-            );
-            let throttled = is_throttle_code(code);
-            let transient = code.contains("InternalFailure")
-                || code.contains("InternalError")
-                || code.contains("ServiceUnavailable")
-                || se.raw().status().is_server_error();
-            (throttled || transient, throttled)
-        }
-        SdkError::ConstructionFailure(_) => (false, false),
-        _ => (true, false),
+    let message = match err.as_service_error() {
+        Some(se) => format!(
+            "{}: {} (HTTP {})",
+            se.code().unwrap_or_default(),
+            se.message().unwrap_or_default(),
+            err.raw_response().map_or(0, |r| r.status().as_u16())
+        ),
+        None => error_chain(err),
     };
     CallError {
         message,
-        retryable,
-        throttled,
+        retryable: playback_aws::classify::classify(err) == Retry::Retriable,
+        throttled: err
+            .as_service_error()
+            .and_then(|se| se.code())
+            .is_some_and(is_throttle_code),
     }
 }
 
@@ -122,14 +116,14 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// Delay before retry number `retry` (1-based): half fixed, half random.
-    pub fn backoff(&self, retry: u32) -> Duration {
-        let exp = self
-            .base_delay
-            .saturating_mul(1u32 << retry.saturating_sub(1).min(20))
-            .min(self.max_delay);
-        let half = exp / 2;
-        half + half.mul_f64(rand::rng().random::<f64>())
+    /// The delays before each retry: the workspace's policy with this
+    /// producer's own bounds (a producer may wait longer than a Lambda).
+    pub fn delays(&self) -> impl Iterator<Item = Duration> {
+        playback_aws::retry::policy()
+            .with_min_delay(self.base_delay)
+            .with_max_delay(self.max_delay)
+            .with_max_times(self.max_attempts.saturating_sub(1) as usize)
+            .build()
     }
 }
 
@@ -170,13 +164,14 @@ impl<A: BatchApi> Deliverer<A> {
         &mut self,
         mut pending: Vec<A::Entry>,
     ) -> Result<Vec<A::Entry>, LoadgenError> {
+        let mut delays = self.policy.delays();
         let mut attempt = 1;
         loop {
             if pending.is_empty() {
                 return Ok(pending);
             }
             self.stats.calls += 1;
-            match self.api.send(&pending).await {
+            let call_error = match self.api.send(&pending).await {
                 Ok(outcomes) => {
                     let mut failed = Vec::new();
                     let mut outcomes = outcomes.into_iter();
@@ -195,30 +190,35 @@ impl<A: BatchApi> Deliverer<A> {
                         }
                     }
                     pending = failed;
+                    None
                 }
                 Err(e) => {
                     self.stats.failed_calls += 1;
                     if e.throttled {
                         self.stats.throttled_entries += pending.len() as u64;
                     }
-                    if !e.retryable || attempt >= self.policy.max_attempts {
-                        self.stats.undelivered += pending.len() as u64;
-                        return Err(self.api.error(format!(
-                            "{} (attempt {attempt}/{})",
-                            e.message, self.policy.max_attempts
-                        )));
-                    }
+                    Some(e)
                 }
-            }
+            };
             if pending.is_empty() {
                 return Ok(pending);
             }
-            if attempt >= self.policy.max_attempts {
+            let delay = match &call_error {
+                Some(e) if !e.retryable => None,
+                _ => delays.next(),
+            };
+            let Some(delay) = delay else {
                 self.stats.undelivered += pending.len() as u64;
-                return Ok(pending);
-            }
+                return match call_error {
+                    Some(e) => Err(self.api.error(format!(
+                        "{} (attempt {attempt}/{})",
+                        e.message, self.policy.max_attempts
+                    ))),
+                    None => Ok(pending),
+                };
+            };
             self.stats.retried_entries += pending.len() as u64;
-            tokio::time::sleep(self.policy.backoff(attempt)).await;
+            tokio::time::sleep(delay).await;
             attempt += 1;
         }
     }

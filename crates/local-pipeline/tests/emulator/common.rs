@@ -31,6 +31,11 @@ pub async fn setup(aws: &SdkConfig, t: &Topology) -> Resources {
     local_pipeline::setup(aws, t).await.expect("setup")
 }
 
+/// Deletes what `setup` created (long-lived emulators keep it otherwise).
+pub async fn teardown(aws: &SdkConfig, r: &Resources) {
+    local_pipeline::teardown(aws, r).await.expect("teardown");
+}
+
 /// Polls `probe` until it returns Some, failing the test after `secs`.
 pub async fn eventually<T, F, Fut>(what: &str, secs: u64, mut probe: F) -> T
 where

@@ -108,6 +108,7 @@ async fn features_land_poison_pills_are_dead_lettered_and_replay_changes_nothing
     .await;
     handle.shutdown().await;
     assert_eq!(features(&aws, &r.features_table).await, got);
+    teardown(&aws, &r).await;
 }
 
 #[tokio::test]
@@ -182,4 +183,5 @@ async fn a_record_that_always_fails_goes_to_the_on_failure_destination_and_the_s
     assert_eq!(m.failures, 1);
     assert!(m.retries >= retries as u64);
     handle.shutdown().await;
+    teardown(&aws, &r).await;
 }

@@ -36,7 +36,7 @@ async fn the_lake_landing_reads_the_stream_and_flushes_at_shutdown() {
         (handle.metrics()[LAKE].records >= 4).then_some(())
     })
     .await;
-    let s3 = aws_sdk_s3::Client::new(&aws);
+    let s3 = playback_aws::s3_client(&aws);
     let objects = |prefix: String| {
         let s3 = s3.clone();
         let bucket = r.lake_bucket.clone();
@@ -62,4 +62,5 @@ async fn the_lake_landing_reads_the_stream_and_flushes_at_shutdown() {
     let keys = objects(t.lake.prefix.clone()).await;
     assert!(!keys.is_empty(), "shutdown flushed the buffers");
     assert!(keys.iter().all(|k| k.ends_with(".parquet")), "{keys:?}");
+    teardown(&aws, &r).await;
 }

@@ -8,3 +8,4 @@ mod qoe;
 mod redrive;
 mod setup;
 mod sqs;
+mod teardown;

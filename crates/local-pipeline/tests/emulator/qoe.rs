@@ -48,6 +48,7 @@ async fn a_rebuffering_breach_raises_one_alert_when_the_window_closes() {
     .await;
     assert_eq!(m.alerts, 1);
     handle.shutdown().await;
+    teardown(&aws, &r).await;
 }
 
 #[tokio::test]
@@ -106,4 +107,5 @@ async fn window_items_combine_shards_split_large_ones_and_replace_on_retry() {
     assert!(items
         .iter()
         .all(|i| i["groups"].as_b().unwrap().as_ref().len() <= CHUNK_BYTES));
+    teardown(&aws, &r).await;
 }

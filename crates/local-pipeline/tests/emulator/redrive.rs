@@ -65,6 +65,7 @@ async fn redrive_moves_messages_back_and_dry_run_changes_nothing() {
     moved.sort();
     assert_eq!(moved, vec!["one", "three", "two"]);
     assert_eq!(visible(&aws, &r.quality_dlq_url).await, 0);
+    teardown(&aws, &r).await;
 }
 
 #[tokio::test]
@@ -137,6 +138,7 @@ async fn redrive_to_stream_re_puts_dead_letter_payloads() {
     }
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].1, payload.as_bytes());
+    teardown(&aws, &r).await;
 }
 
 #[test]
@@ -254,4 +256,5 @@ async fn redrive_to_stream_re_reads_the_records_of_an_on_failure_record() {
             b"c".to_vec()
         ]
     );
+    teardown(&aws, &r).await;
 }

@@ -94,10 +94,11 @@ async fn setup_creates_everything_and_is_idempotent() {
         t.sre_buffer.max_receive_count.to_string()
     );
     assert!(first.poison_dlq_url.contains(&t.poison_dlq));
-    aws_sdk_s3::Client::new(&aws)
+    playback_aws::s3_client(&aws)
         .head_bucket()
         .bucket(&first.lake_bucket)
         .send()
         .await
         .unwrap();
+    teardown(&aws, &first).await;
 }

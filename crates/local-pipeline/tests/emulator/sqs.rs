@@ -85,6 +85,7 @@ async fn a_message_that_always_fails_is_redriven_to_the_dlq_after_max_receive_co
         "deleted after success"
     );
     assert_eq!(visible(&aws, &r.quality_queue_url).await, 0);
+    teardown(&aws, &r).await;
 }
 
 #[tokio::test]
@@ -117,4 +118,5 @@ async fn the_sre_buffer_handler_stores_signals_from_the_queue() {
     })
     .await;
     handle.shutdown().await;
+    teardown(&aws, &r).await;
 }

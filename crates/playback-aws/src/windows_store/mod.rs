@@ -68,7 +68,7 @@ impl DynamoWindowStore {
             .item("expires_at", n(window.end_ms / 1000 + KEEP_SECS))
             .send()
             .await
-            .map_err(|e| unavailable("windows.flush", e))?;
+            .map_err(|e| port_error("windows.flush", e))?;
         Ok(())
     }
 
@@ -93,7 +93,7 @@ impl DynamoWindowStore {
                 .set_exclusive_start_key(start)
                 .send()
                 .await
-                .map_err(|e| unavailable("windows.read", e))?;
+                .map_err(|e| port_error("windows.read", e))?;
             for item in page.items() {
                 out.extend(groups_of(item)?);
             }
@@ -108,11 +108,9 @@ impl DynamoWindowStore {
 /// The groups of one stored item.
 pub fn groups_of(item: &Item) -> PortResult<Vec<Group>> {
     let blob = item.get("groups").and_then(|v| v.as_b().ok());
-    blob.and_then(|b| codec::decode(b.as_ref()))
-        .ok_or_else(|| PortError::Unavailable {
-            operation: "windows.read",
-            message: format!("unreadable window item {:?}", get_s(item, "part")),
-        })
+    blob.and_then(|b| codec::decode(b.as_ref())).ok_or_else(|| {
+        PortError::Corrupt(format!("unreadable window item {:?}", get_s(item, "part")))
+    })
 }
 
 pub fn title_region_key(title_id: &str, region: &str) -> String {
