@@ -13,7 +13,7 @@ use playback_domain::event::{parse_event, DEFAULT_MAX_FUTURE_SKEW_MS};
 use serde_json::{json, Value};
 
 fn events_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events")
 }
 
 fn schema_doc() -> Value {
