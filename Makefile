@@ -30,12 +30,15 @@ demo: venv ## The whole pipeline on this machine: incident + bad build -> alerts
 deploy-check: build ## Deploy every built Lambda into the emulator (packaging check)
 	scripts/with-emulator.sh $(PY) scripts/deploy_check.py $(FUNCTIONS)
 
+# Rust tests: a unit pass, then the emulator pass (the tests marked
+# #[ignore = "emulator: run via make test"]) against one emulator; the last
+# lines say how many ran (scripts/test-rust.sh).
 test: venv ## Run the whole test suite (unit, emulator integration, infra)
-	scripts/with-emulator.sh cargo test --workspace --all-targets
+	scripts/with-emulator.sh scripts/test-rust.sh --workspace --all-targets
 	@if grep -q '^infra-test:' infra/Makefile.fragment 2>/dev/null; then $(MAKE) --no-print-directory infra-test; fi
 
-test-rust: venv ## Only the Rust tests (against a moto server started for them)
-	scripts/with-emulator.sh cargo test --workspace --all-targets
+test-rust: venv ## Only the Rust tests (unit pass, then emulator pass, against a moto server started for them)
+	scripts/with-emulator.sh scripts/test-rust.sh --workspace --all-targets
 
 lint: ## cargo fmt --check and clippy -D warnings
 	cargo fmt --all -- --check

@@ -12,5 +12,5 @@ backfill: ## Replay the lake into features/QoE windows: ARGS="--from-dir DIR | -
 	  AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-test} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-test}; fi; \
 	cargo run --quiet -p backfill --bin playback-backfill -- $(ARGS)
 
-test-backfill: ## Backfill tests, including the stream/lake training-serving parity test
-	cargo test -p backfill
+test-backfill: venv ## Backfill tests, including the stream/lake parity test and the S3 -> DynamoDB emulator test
+	scripts/with-emulator.sh scripts/test-rust.sh -p backfill

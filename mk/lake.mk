@@ -22,4 +22,4 @@ royalty: venv ## Close royalty day DATE=YYYY-MM-DD on the emulator's lake (DuckD
 	cargo run --quiet -p royalty-close -- --date "$(DATE)"
 
 test-royalty: venv ## Royalty close tests (unit + generated scenario) against a moto server
-	scripts/with-emulator.sh cargo test -p royalty -p royalty-close
+	scripts/with-emulator.sh scripts/test-rust.sh -p royalty -p royalty-close

@@ -1,23 +1,138 @@
 //! End to end, against the emulator at AWS_ENDPOINT_URL (moto via `make test`,
 //! or LocalStack): PutRecords of a generated scenario into the stream, the
 //! local pipeline runs every path, then each path's output is checked against
-//! the generator's own record of what it sent.
+//! the generator's own record of what it sent. An emulator test
+//! (`#[ignore = "emulator: run via make test"]`), run by `make test`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{bail, ensure, Context, Result};
 use demo::inspect;
 use loadgen::{BadFirmware, Incident, Manifest, ScenarioConfig};
-use local_pipeline::topology::SESSION_FEATURES;
+use local_pipeline::runner::{PipelineHandle, LAKE};
+use local_pipeline::topology::{QOE_ALERTS, SESSION_FEATURES};
 use local_pipeline::{setup, LocalOverrides, Pipeline, PipelineOptions, Topology};
+use playback_domain::StreamPosition;
 
-fn emulator() -> bool {
-    let set = std::env::var_os("AWS_ENDPOINT_URL").is_some();
-    if !set {
-        eprintln!("skipped: AWS_ENDPOINT_URL is not set (run through `make test`)");
+/// Run on purpose without an emulator, the test fails and says why.
+fn require_emulator(test: &str) {
+    if std::env::var("AWS_ENDPOINT_URL").map_or(true, |v| v.is_empty()) {
+        panic!(
+            "{test}: AWS_ENDPOINT_URL is not set. This is an emulator test: run it with \
+             `make test`, or `scripts/with-emulator.sh cargo test -p integration-tests -- --ignored`"
+        );
     }
-    set
+}
+
+/// The last sequence number of every shard that holds records, read back
+/// from the stream (the manifest has no sequence numbers), and the number of
+/// records in it.
+async fn stream_ends(
+    kinesis: &aws_sdk_kinesis::Client,
+    stream: &str,
+) -> Result<(BTreeMap<String, String>, usize)> {
+    let shards = kinesis
+        .list_shards()
+        .stream_name(stream)
+        .send()
+        .await
+        .context("ListShards")?
+        .shards
+        .unwrap_or_default();
+    let (mut ends, mut records) = (BTreeMap::new(), 0);
+    for shard in shards {
+        let mut iterator = kinesis
+            .get_shard_iterator()
+            .stream_name(stream)
+            .shard_id(shard.shard_id())
+            .shard_iterator_type(aws_sdk_kinesis::types::ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .context("GetShardIterator")?
+            .shard_iterator;
+        while let Some(it) = iterator {
+            let out = kinesis
+                .get_records()
+                .shard_iterator(it)
+                .limit(10_000)
+                .send()
+                .await
+                .context("GetRecords")?;
+            if out.records().is_empty() {
+                break;
+            }
+            records += out.records().len();
+            let last = out.records().last().unwrap().sequence_number().to_string();
+            ends.insert(shard.shard_id().to_string(), last);
+            iterator = out.next_shard_iterator;
+        }
+    }
+    Ok((ends, records))
+}
+
+/// `seq` is at or past `end`, compared as the numbers they are (decimal
+/// strings of up to 129 digits: never parsed into an integer).
+fn reached(seq: &str, end: &str) -> bool {
+    matches!(
+        (StreamPosition::new(seq, 0), StreamPosition::new(end, 0)),
+        (Some(a), Some(b)) if a >= b
+    )
+}
+
+#[test]
+fn sequence_numbers_compare_as_numbers() {
+    let aws = "49590338271490256608559692538361571095921575989136588800";
+    let next = "49590338271490256608559692538361571095921575989136588801";
+    assert!(reached(next, aws) && reached(aws, aws) && !reached(aws, next));
+    assert!(reached("10", "9") && !reached("9", "10"));
+    assert!(reached(&"1".repeat(129), aws) && !reached(aws, &"1".repeat(129)));
+    assert!(!reached("", aws) && !reached("12a", "1"));
+}
+
+/// Waits until every consumer's checkpoint reached the stream's last
+/// sequence number on every shard and, if given, the lake holds at least
+/// `rows` rows; fails with what is still missing at the deadline.
+async fn wait_drained(
+    pipeline: &PipelineHandle,
+    consumers: &[&str],
+    ends: &BTreeMap<String, String>,
+    lake: Option<(&aws_sdk_s3::Client, &str, &str, usize)>,
+    timeout: Duration,
+) -> Result<()> {
+    let started = Instant::now();
+    loop {
+        let mut missing = Vec::new();
+        for consumer in consumers {
+            for (shard, end) in ends {
+                match pipeline.checkpoints().get(consumer, shard) {
+                    Some(seq) if reached(&seq, end) => {}
+                    got => missing.push(format!(
+                        "{consumer} on {shard}: checkpoint {}, last record {end}",
+                        got.as_deref().unwrap_or("none")
+                    )),
+                }
+            }
+        }
+        if let (true, Some((s3, bucket, prefix, want))) = (missing.is_empty(), lake) {
+            let files = inspect::lake_files(s3, bucket, prefix).await?;
+            let rows: usize = files.iter().map(|f| f.rows.len()).sum();
+            if rows < want {
+                missing.push(format!("lake: {rows} rows of {want} valid lines sent"));
+            }
+        }
+        if missing.is_empty() {
+            eprintln!("drained in {:.1} s", started.elapsed().as_secs_f64());
+            return Ok(());
+        }
+        if started.elapsed() >= timeout {
+            bail!(
+                "not drained after {timeout:?}; missing: {}",
+                missing.join("; ")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 /// Per viewer, watched ms over distinct valid event ids: what features must hold.
@@ -49,10 +164,9 @@ async fn features_snapshot(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "emulator: run via make test"]
 async fn stream_to_features_alerts_dead_letters_and_parquet() -> Result<()> {
-    if !emulator() {
-        return Ok(());
-    }
+    require_emulator("stream_to_features_alerts_dead_letters_and_parquet");
     let aws = playback_aws::load_aws_config().await;
     let topology = Topology::load_default()?
         .prefixed(&local_pipeline::topology::unique_prefix("e2e"))
@@ -103,18 +217,33 @@ async fn stream_to_features_alerts_dead_letters_and_parquet() -> Result<()> {
         ..Default::default()
     };
     loadgen::runner::run(cfg, outputs, opts).await?;
-    let window_s = topology
-        .consumer("qoe-alerts")?
-        .tumbling_window_s
-        .unwrap_or(5);
-    demo::report::wait_drained(
+    let manifest = Manifest::read_from(&manifest_path)?;
+    let kinesis = aws_sdk_kinesis::Client::new(&aws);
+    let (ends, in_stream) = stream_ends(&kinesis, &resources.stream_name).await?;
+    ensure!(
+        in_stream as u64 == manifest.summary.records,
+        "the stream holds {in_stream} records, the manifest {}",
+        manifest.summary.records
+    );
+    let s3 = playback_aws::s3_client(&aws);
+    let valid_lines = manifest.lines.iter().filter(|l| l.valid).count();
+    // Done = every consumer checkpointed the last record of every shard and
+    // the lake holds a row per valid line; shutdown then gives open windows
+    // their final invocation and flushes the lake buffers.
+    wait_drained(
         &pipeline,
-        Duration::from_secs(window_s + 3),
+        &[QOE_ALERTS, SESSION_FEATURES, LAKE],
+        &ends,
+        Some((
+            &s3,
+            &resources.lake_bucket,
+            &topology.lake.prefix,
+            valid_lines,
+        )),
         Duration::from_secs(180),
     )
-    .await;
+    .await?;
     pipeline.shutdown().await;
-    let manifest = Manifest::read_from(&manifest_path)?;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
 
     // Session features: every viewer, each distinct event counted once.
@@ -138,13 +267,9 @@ async fn stream_to_features_alerts_dead_letters_and_parquet() -> Result<()> {
     );
 
     // The lake: every valid line as a Parquet row, every distinct event present.
-    let s3 = playback_aws::s3_client(&aws);
     let files = inspect::lake_files(&s3, &resources.lake_bucket, &topology.lake.prefix).await?;
     let rows: Vec<_> = files.iter().flat_map(|f| f.rows.iter()).collect();
-    assert_eq!(
-        rows.len(),
-        manifest.lines.iter().filter(|l| l.valid).count()
-    );
+    assert_eq!(rows.len(), valid_lines, "one lake row per valid line sent");
     let landed: BTreeSet<&str> = rows.iter().map(|r| r.event_id.as_str()).collect();
     assert_eq!(landed, manifest.distinct_valid_event_ids());
 
@@ -202,7 +327,14 @@ async fn stream_to_features_alerts_dead_letters_and_parquet() -> Result<()> {
         ..Default::default()
     };
     let again = Pipeline::start_with(&aws, &topology, &resources, replay).await?;
-    demo::report::wait_drained(&again, Duration::from_secs(6), Duration::from_secs(120)).await;
+    wait_drained(
+        &again,
+        &[SESSION_FEATURES],
+        &ends,
+        None,
+        Duration::from_secs(120),
+    )
+    .await?;
     again.shutdown().await;
     assert_eq!(
         features_snapshot(&dynamo, &resources.features_table).await?,

@@ -3,6 +3,7 @@
 //! one during a lake landing, and every promise checked after.
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "emulator: run via make test"]
 async fn five_kills_lose_nothing_and_count_nothing_twice() -> anyhow::Result<()> {
     if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
         panic!("emulator test: AWS_ENDPOINT_URL is unset (run it through `make test`)");

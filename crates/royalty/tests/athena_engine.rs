@@ -2,8 +2,10 @@
 //! GetQueryExecution polling (moto moves QUEUED -> RUNNING -> SUCCEEDED),
 //! GetQueryResults with the header row, and a whole close whose three
 //! statements (ledger DDL, UNLOAD, report SELECT) Athena receives. moto runs
-//! no SQL: the report rows are canned through its moto-api. Skipped without
-//! AWS_ENDPOINT_URL.
+//! no SQL: the report rows are canned through its moto-api, so this test is
+//! moto-only: against another emulator (LocalStack has no /moto-api/) it
+//! prints `SKIPPED(moto-only): <test>: <reason>`, which `make test` counts as
+//! skipped. An emulator test, run by `make test`.
 
 use std::io::{Read, Write};
 use std::time::Duration;
@@ -12,6 +14,45 @@ use anyhow::{ensure, Context, Result};
 use royalty::params::parse_day;
 use royalty::{close_day, AthenaEngine, CloseConfig, Store};
 use serde_json::{json, Value};
+
+/// The status code of `GET path` on the emulator (plain HTTP, as the
+/// emulators here speak), or None if nothing answers.
+fn http_status(endpoint: &str, path: &str) -> Option<u16> {
+    let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(host)
+        .ok()?
+        .next()?;
+    let mut conn = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)).ok()?;
+    conn.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut head = [0u8; 12];
+    conn.read_exact(&mut head).ok()?;
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
+
+/// Why this emulator cannot serve a moto-only test, or None for moto.
+fn not_moto(endpoint: &str) -> Option<String> {
+    match http_status(endpoint, "/moto-api/data.json") {
+        Some(200) => None,
+        Some(code) => Some(format!(
+            "{endpoint} is not moto (GET /moto-api/data.json: {code}); \
+             canned Athena results need moto's /moto-api/static/athena/query-results"
+        )),
+        None => Some(format!("{endpoint} did not answer GET /moto-api/data.json")),
+    }
+}
+
+/// Reports a skipped moto-only test on stderr itself, not through
+/// `eprintln!`, which the test harness captures for passing tests: the line
+/// must reach the log that `make test` counts.
+fn skip_moto_only(test: &str, why: &str) {
+    let line = format!("SKIPPED(moto-only): {test}: {why}\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
 
 /// Queues canned Athena results on moto (one per future query).
 fn queue_results(endpoint: &str, results: Value) -> Result<()> {
@@ -43,11 +84,20 @@ fn result(rows: &[&[&str]], columns: &[&str]) -> Value {
 }
 
 #[tokio::test]
+#[ignore = "emulator: run via make test"]
 async fn athena_close_sends_ddl_unload_and_report_and_reads_paged_results() -> Result<()> {
-    let Some(endpoint) = std::env::var("AWS_ENDPOINT_URL").ok() else {
-        eprintln!("skipped: AWS_ENDPOINT_URL not set (run under scripts/with-emulator.sh)");
-        return Ok(());
+    const TEST: &str = "athena_close_sends_ddl_unload_and_report_and_reads_paged_results";
+    let endpoint = match std::env::var("AWS_ENDPOINT_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => panic!(
+            "{TEST}: AWS_ENDPOINT_URL is not set. This is an emulator test: run it with \
+             `make test`, or `scripts/with-emulator.sh cargo test -p royalty -- --ignored`"
+        ),
     };
+    if let Some(why) = not_moto(&endpoint) {
+        skip_moto_only(TEST, &why);
+        return Ok(());
+    }
     let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let s3 = playback_aws::s3_client(&shared);
     let athena = aws_sdk_athena::Client::new(&shared);

@@ -323,5 +323,6 @@ pub async fn run(aws: &aws_config::SdkConfig, cfg: &ChaosConfig) -> Result<Chaos
     runner.child.wait().await?;
     let manifest = loadgen::Manifest::read_from(&manifest_path)?;
     verify(aws, &t, &r, &manifest, &mut out).await?;
+    local_pipeline::teardown(aws, &r).await?;
     Ok(out)
 }

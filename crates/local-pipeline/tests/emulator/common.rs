@@ -10,13 +10,17 @@ use local_pipeline::topology::unique_prefix;
 use local_pipeline::{LocalOverrides, Resources, Topology};
 use serde_json::{json, Value};
 
-/// The emulator's config, or None (with a note) when AWS_ENDPOINT_URL is unset.
-pub async fn emulator(test: &str) -> Option<SdkConfig> {
+/// The emulator's config. Every test here is
+/// `#[ignore = "emulator: run via make test"]`, so plain `cargo test` lists it
+/// as ignored; run on purpose without an emulator, it fails and says why.
+pub async fn emulator(test: &str) -> SdkConfig {
     if std::env::var("AWS_ENDPOINT_URL").map_or(true, |v| v.is_empty()) {
-        eprintln!("{test}: AWS_ENDPOINT_URL unset, skipped (run via scripts/with-emulator.sh)");
-        return None;
+        panic!(
+            "{test}: AWS_ENDPOINT_URL is not set. This is an emulator test: run it with \
+             `make test`, or `scripts/with-emulator.sh cargo test -p local-pipeline -- --ignored`"
+        );
     }
-    Some(playback_aws::load_aws_config().await)
+    playback_aws::load_aws_config().await
 }
 
 /// pipeline.json with unique names and quick local settings.

@@ -1,5 +1,6 @@
-//! Integration tests against the emulator (AWS_ENDPOINT_URL; skipped when
-//! unset). Every test uses its own prefixed resources.
+//! Integration tests against the emulator (AWS_ENDPOINT_URL). Each is
+//! `#[ignore = "emulator: run via make test"]`: `make test` runs them in its
+//! emulator pass (`-- --ignored`). Every test uses its own prefixed resources.
 
 mod common;
 mod kinesis;

@@ -4,10 +4,9 @@ use local_pipeline::{Pipeline, PipelineOptions};
 use crate::common::*;
 
 #[tokio::test]
+#[ignore = "emulator: run via make test"]
 async fn a_rebuffering_breach_raises_one_alert_when_the_window_closes() {
-    let Some(aws) = emulator("qoe").await else {
-        return;
-    };
+    let aws = emulator("qoe").await;
     let t = topology("qoe");
     let r = setup(&aws, &t).await;
     // Six sessions, 20 s watched and 5 s stalled each: ratio 0.2, above the threshold.
@@ -52,14 +51,13 @@ async fn a_rebuffering_breach_raises_one_alert_when_the_window_closes() {
 }
 
 #[tokio::test]
+#[ignore = "emulator: run via make test"]
 async fn window_items_combine_shards_split_large_ones_and_replace_on_retry() {
     use playback_aws::windows_store::{DynamoWindowStore, CHUNK_BYTES};
     use playback_domain::ports::WindowStore;
     use playback_domain::qoe::{PartialWindow, Window};
 
-    let Some(aws) = emulator("qoe-windows").await else {
-        return;
-    };
+    let aws = emulator("qoe-windows").await;
     let t = topology("qoe-windows");
     let r = setup(&aws, &t).await;
     let store = DynamoWindowStore::new(aws_sdk_dynamodb::Client::new(&aws), &r.windows_table);

@@ -5,10 +5,9 @@ use serde_json::json;
 use crate::common::*;
 
 #[tokio::test]
+#[ignore = "emulator: run via make test"]
 async fn redrive_moves_messages_back_and_dry_run_changes_nothing() {
-    let Some(aws) = emulator("redrive").await else {
-        return;
-    };
+    let aws = emulator("redrive").await;
     let t = topology("redrive");
     let r = setup(&aws, &t).await;
     let sqs = aws_sdk_sqs::Client::new(&aws);
@@ -69,10 +68,9 @@ async fn redrive_moves_messages_back_and_dry_run_changes_nothing() {
 }
 
 #[tokio::test]
+#[ignore = "emulator: run via make test"]
 async fn redrive_to_stream_re_puts_dead_letter_payloads() {
-    let Some(aws) = emulator("redrive_stream").await else {
-        return;
-    };
+    let aws = emulator("redrive_stream").await;
     let t = topology("restream");
     let r = setup(&aws, &t).await;
     let sqs = aws_sdk_sqs::Client::new(&aws);
@@ -162,10 +160,9 @@ fn cli_misuse_is_one_line_and_non_zero() {
 }
 
 #[tokio::test]
+#[ignore = "emulator: run via make test"]
 async fn redrive_to_stream_re_reads_the_records_of_an_on_failure_record() {
-    let Some(aws) = emulator("redrive_on_failure").await else {
-        return;
-    };
+    let aws = emulator("redrive_on_failure").await;
     let t = topology("reonfail");
     let r = setup(&aws, &t).await;
     let key = "k".to_string();

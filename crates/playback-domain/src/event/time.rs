@@ -98,43 +98,167 @@ pub fn format_rfc3339_ms(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use proptest::sample::{select, Index};
+
+    fn chrono_ms(s: &str) -> Option<i64> {
+        DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.timestamp_millis())
+    }
+
+    /// Whatever the fast path reads, chrono reads the same; and the public
+    /// parser answers exactly as chrono does.
+    fn agrees(s: &str) -> bool {
+        let fast = fast_utc_rfc3339_ms(s.as_bytes());
+        if let Some(ms) = fast {
+            assert_eq!(Some(ms), chrono_ms(s), "fast path vs chrono: {s:?}");
+        }
+        assert_eq!(parse_rfc3339_ms(s).ok(), chrono_ms(s), "{s:?}");
+        fast.is_some()
+    }
+
+    /// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z.
+    const FIRST_MS: i64 = -62_167_219_200_000;
+    const LAST_MS: i64 = 253_402_300_799_999;
 
     #[test]
     fn fast_path_equals_chrono() {
-        let chrono_ms = |s: &str| {
-            DateTime::parse_from_rfc3339(s)
-                .ok()
-                .map(|t| t.timestamp_millis())
-        };
-        let mut cases: Vec<String> = vec![
-            "2026-11-23T10:00:00Z".into(),
-            "2026-11-23T10:00:00.5Z".into(),
-            "2026-11-23T10:00:00.05Z".into(),
-            "2026-11-23T10:00:00.123Z".into(),
-            "2026-11-23T10:00:00.123456789Z".into(),
-            "2024-02-29T23:59:59.999Z".into(),
-            "2023-02-29T00:00:00Z".into(),
-            "1969-12-31T23:59:59.999Z".into(),
-            "0001-01-01T00:00:00Z".into(),
-            "2026-13-01T00:00:00Z".into(),
-            "2026-11-23T24:00:00Z".into(),
-            "2026-11-23T10:00:60Z".into(),
-            "2026-11-23T10:00:00.Z".into(),
-            "2026-11-23t10:00:00z".into(),
-            "2026-11-23T10:00:00+01:00".into(),
-            "2026-11-23T10:00:00.1234567890Z".into(),
-            "2026-11-2xT10:00:00Z".into(),
+        // (input, whether the fast path must take it)
+        let cases = [
+            ("2026-11-23T10:00:00Z", true),
+            ("2026-11-23T10:00:00.5Z", true),
+            ("2026-11-23T10:00:00.05Z", true),
+            ("2026-11-23T10:00:00.123Z", true),
+            ("2026-11-23T10:00:00.123456789Z", true),
+            ("2024-02-29T23:59:59.999Z", true),
+            ("2000-02-29T00:00:00Z", true),
+            ("1969-12-31T23:59:59.999Z", true),
+            ("0001-01-01T00:00:00Z", true),
+            ("0000-01-01T00:00:00Z", true),
+            ("9999-12-31T23:59:59.999999999Z", true),
+            ("2023-02-29T00:00:00Z", false),
+            ("1900-02-29T00:00:00Z", false),
+            ("2026-13-01T00:00:00Z", false),
+            ("2026-00-01T00:00:00Z", false),
+            ("2026-11-00T00:00:00Z", false),
+            ("2026-04-31T00:00:00Z", false),
+            ("2026-11-23T24:00:00Z", false),
+            ("2026-11-23T10:60:00Z", false),
+            ("2026-11-23T10:00:60Z", false),
+            ("2016-12-31T23:59:60Z", false),
+            ("2026-11-23T10:00:00.Z", false),
+            ("2026-11-23t10:00:00z", false),
+            ("2026-11-23 10:00:00Z", false),
+            ("2026-11-23T10:00:00+01:00", false),
+            ("2026-11-23T10:00:00-00:00", false),
+            ("2026-11-23T10:00:00.1234567890Z", false),
+            ("2026-11-2xT10:00:00Z", false),
+            ("+2026-11-23T10:00:00Z", false),
+            ("2026-11-23T10:00:00", false),
+            ("", false),
         ];
-        let mut t: i64 = -30_000_000_000_000;
-        while t < 30_000_000_000_000 {
-            cases.push(format_rfc3339_ms(t));
-            t += 7_777_777_777;
+        for (c, fast) in cases {
+            assert_eq!(agrees(c), fast, "{c}");
         }
-        for c in &cases {
-            if let Some(ms) = fast_utc_rfc3339_ms(c.as_bytes()) {
-                assert_eq!(Some(ms), chrono_ms(c), "{c}");
+    }
+
+    #[test]
+    fn fast_path_takes_every_formatted_instant() {
+        let mut t = FIRST_MS;
+        let mut n = 0;
+        while t <= LAST_MS {
+            let s = format_rfc3339_ms(t);
+            assert_eq!(fast_utc_rfc3339_ms(s.as_bytes()), Some(t), "{s}");
+            assert!(agrees(&s));
+            t += 7_777_777_777;
+            n += 1;
+        }
+        assert!(n > 40_000);
+    }
+
+    /// `cases` per property; PROPTEST_CASES=N runs N instead (a deeper search).
+    fn config(cases: u32) -> ProptestConfig {
+        ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(cases),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` with any valid field values.
+    fn producer_time() -> impl Strategy<Value = String> {
+        (
+            0u32..=9999,
+            1u32..=12,
+            1u32..=31,
+            (0u32..24, 0u32..60, 0u32..60),
+            proptest::option::of("[0-9]{1,9}"),
+        )
+            .prop_filter_map("no such day", |(y, mo, d, (h, mi, s), frac)| {
+                chrono::NaiveDate::from_ymd_opt(y as i32, mo, d)?;
+                let frac = frac.map(|f| format!(".{f}")).unwrap_or_default();
+                Some(format!(
+                    "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{frac}Z"
+                ))
+            })
+    }
+
+    fn mutated_time() -> impl Strategy<Value = String> {
+        let snippet = select(vec![
+            "0", "9", "60", "-", ":", "T", "t", "Z", "z", " ", ".", "+01:00", "é", "\u{0}",
+        ]);
+        let edit = (any::<Index>(), any::<u8>(), snippet, 0u8..4);
+        let base = prop_oneof![
+            producer_time(),
+            (FIRST_MS..=LAST_MS).prop_map(format_rfc3339_ms),
+            "[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{0,11})?([Zz]|[+-][0-9]{2}:[0-9]{2})?",
+        ];
+        (base, proptest::collection::vec(edit, 0..3)).prop_map(|(s, edits)| {
+            let mut b = s.into_bytes();
+            for (i, byte, snippet, kind) in edits {
+                let k = i.index(b.len() + 1);
+                match kind {
+                    0 if k < b.len() => b[k] = byte,
+                    1 => b.truncate(k),
+                    2 => {
+                        b.splice(k..k, snippet.bytes());
+                    }
+                    _ if k < b.len() => {
+                        b.remove(k);
+                    }
+                    _ => {}
+                }
             }
-            assert_eq!(parse_rfc3339_ms(c).ok(), chrono_ms(c), "{c}");
+            String::from_utf8_lossy(&b).into_owned()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(config(5_000))]
+
+        #[test]
+        fn fast_path_takes_every_producer_timestamp(s in producer_time()) {
+            prop_assert!(agrees(&s), "fast path refused {s}");
+        }
+
+        #[test]
+        fn fast_path_takes_every_formatted_millisecond(t in FIRST_MS..=LAST_MS) {
+            let s = format_rfc3339_ms(t);
+            prop_assert_eq!(fast_utc_rfc3339_ms(s.as_bytes()), Some(t));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config(20_000))]
+
+        /// Untrusted input: the fast path never reads another instant than chrono.
+        #[test]
+        fn fast_path_agrees_with_chrono_on_mutated_timestamps(s in mutated_time()) {
+            agrees(&s);
         }
     }
 }
