@@ -10,7 +10,7 @@ RUN=${EMULATOR_STATE:-.run}   # another dir = another, independent server
 VENV=${VENV:-.venv}
 mkdir -p "$RUN"
 
-healthy() { curl -fsS -o /dev/null "$1/moto-api/data.json" 2>/dev/null || curl -fsS -o /dev/null "$1/_localstack/health" 2>/dev/null; }
+healthy() { curl -fsS -o /dev/null "$1/moto-api/" 2>/dev/null || curl -fsS -o /dev/null "$1/_localstack/health" 2>/dev/null; }
 
 case "${1:-}" in
 start)

@@ -54,6 +54,11 @@ elif [[ $((emu_passed + emu_failed)) -ne $unit_ignored ]]; then
   echo "test-rust: $unit_ignored tests ignored in the unit pass, but $((emu_passed + emu_failed)) ran in the emulator pass" >&2
   rc=1
 fi
+# On moto itself nothing may skip: a skip there means the detection broke.
+if [[ $skipped -gt 0 ]] && curl -fsS -m 5 -o /dev/null "${AWS_ENDPOINT_URL%/}/moto-api/" 2>/dev/null; then
+  echo "test-rust: $skipped moto-only tests skipped although $AWS_ENDPOINT_URL is moto" >&2
+  rc=1
+fi
 grep -o 'SKIPPED(moto-only): .*' "$logs/emulator.log" | sort -u || true
 echo "unit: $unit_passed passed, $unit_failed failed ($unit_ignored emulator tests ignored there, run in the emulator pass)"
 echo "emulator: $((emu_passed - skipped)) passed, $emu_failed failed, $skipped skipped"

@@ -19,7 +19,7 @@ SERVICES=(kinesis dynamodb sqs s3 sns firehose iam lambda sts)
 probe() {
   local url=${1%/} deadline=$((SECONDS + ${EMULATOR_WAIT_S:-60})) seen="no answer" body
   while :; do
-    if curl -fsS -m 5 -o /dev/null "$url/moto-api/data.json" 2>/dev/null; then
+    if curl -fsS -m 5 -o /dev/null "$url/moto-api/" 2>/dev/null; then
       echo moto; return 0
     fi
     if body=$(curl -fsS -m 5 "$url/_localstack/health" 2>/dev/null); then
@@ -39,7 +39,7 @@ EOF
     fi
     if ((SECONDS >= deadline)); then
       echo "emulator: $url is not ready after ${EMULATOR_WAIT_S:-60} s ($seen)." >&2
-      echo "  Expected moto (GET $url/moto-api/data.json) or LocalStack (GET $url/_localstack/health" >&2
+      echo "  Expected moto (GET $url/moto-api/) or LocalStack (GET $url/_localstack/health" >&2
       echo "  with ${SERVICES[*]} available). For LocalStack: docker compose up -d --wait" >&2
       return 1
     fi

@@ -178,6 +178,11 @@ pub fn parse_event<'a>(
 ) -> Result<PlaybackEvent<'a>, InvalidEvent> {
     let wire = match fast_wire(json) {
         Some(wire) => wire,
+        // serde's derive would read `[id, type, ...]` as the fields in order.
+        None if json.trim_start().starts_with('[') => {
+            let why = "an event is a JSON object, not an array".to_string();
+            return Err(InvalidEvent::new(Reason::BadType(why), None));
+        }
         None => serde_json::from_str::<WireEvent<'a>>(json).map_err(|e| {
             let reason = if e.is_data() {
                 Reason::BadType(e.to_string())

@@ -573,3 +573,12 @@ fn the_mutated_inputs_exercise_both_paths() {
     );
     eprintln!("known-key inputs: {fast} of {n} on the fast path");
 }
+
+#[test]
+fn a_json_array_is_not_an_event() {
+    // serde's derive reads a sequence as a struct's fields in order.
+    let array = r#"["e1","heartbeat","2026-11-23T10:00:00Z","v","s","t","eu"]"#;
+    let err = crate::event::parse_event(array, 1_795_478_399_999, 0).unwrap_err();
+    assert_eq!(err.reason.code(), "bad_type");
+    assert!(crate::event::parse_event(&format!("  {array}"), 0, 0).is_err());
+}
