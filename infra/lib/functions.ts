@@ -100,16 +100,18 @@ export class Functions extends Construct {
 
     // sre-buffer: playback-quality SQS queue -> SRE signals table.
     const sreT = t.sre_buffer;
-    const sre = make('sre-buffer', sreT.memory_mb, sreT.timeout_s, 'SRE error/rebuffer signals from the playback-quality queue', {
+    const sre = make('sre-buffer', sreT.memory_mb, sreT.timeout_s, 'SRE outage rates and incidents from the playback-quality queue', {
       SRE_TABLE: state.tables.sre.tableName,
       POISON_DLQ_URL: poisonUrl,
-      SRE_ERRORS_PER_MINUTE: String(t.sre.errors_per_minute),
-      SRE_REBUFFER_STARTS_PER_MINUTE: String(t.sre.rebuffer_starts_per_minute),
+      ALERTS_TOPIC_ARN: state.alertsTopic.topicArn,
+      SRE_RULE: JSON.stringify(t.sre),
     }, [
       { id: 'CKV_AWS_116', comment: 'Invoked by an SQS event-source mapping; failed messages go to the queue\'s redrive DLQ (playback-quality-dlq), not an async DLQ.' },
       { id: 'CKV_AWS_115', comment: 'Concurrency is capped by the SQS mapping\'s MaximumConcurrency (topology sre_buffer.max_concurrency), which AWS recommends over reserved concurrency for SQS sources.' },
     ]);
-    grantTable(state.tables.sre, sre.role, 'UpdateItem', 'PutItem');
+    // Query: the baseline minutes and the slice's incidents.
+    grantTable(state.tables.sre, sre.role, 'UpdateItem', 'PutItem', 'Query');
+    state.alertsTopic.grantPublish(sre.role);
     state.poisonDlq.grantSendMessages(sre.role);
     sre.fn.addEventSource(new sources.SqsEventSource(state.qualityQueue, {
       batchSize: sreT.batch_size,

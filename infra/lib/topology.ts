@@ -60,7 +60,17 @@ export interface Topology {
     readonly min_sessions: number;
     readonly min_sample_ms: number;
   };
-  readonly sre: { readonly errors_per_minute: number; readonly rebuffer_starts_per_minute: number };
+  /** The SRE rule (playback_domain::sre::SreRule); sre-buffer gets it whole as SRE_RULE. */
+  readonly sre: {
+    readonly baseline_minutes: number;
+    readonly margin: number;
+    readonly failure_rate_floor: number;
+    readonly start_failure_rate_floor: number;
+    readonly rebuffer_rate_floor: number;
+    readonly min_attempts: number;
+    readonly min_session_minutes: number;
+    readonly quiet_minutes: number;
+  };
   readonly features: { readonly ttl_days: number };
   readonly lake: {
     readonly bucket: string;
@@ -112,6 +122,12 @@ function requirePaths(obj: unknown, file: string, paths: string[]): void {
   }
 }
 
+/** The keys of SreRule (serde deny_unknown_fields on the Rust side). */
+export const SRE_RULE_KEYS = [
+  'baseline_minutes', 'margin', 'failure_rate_floor', 'start_failure_rate_floor',
+  'rebuffer_rate_floor', 'min_attempts', 'min_session_minutes', 'quiet_minutes',
+] as const;
+
 export function loadTopology(file: string = DEFAULT_TOPOLOGY_FILE): Topology {
   const t = readJson(file);
   const consumerKeys = ['efo_consumer', 'batch_size', 'batching_window_s', 'parallelization_factor',
@@ -126,7 +142,7 @@ export function loadTopology(file: string = DEFAULT_TOPOLOGY_FILE): Topology {
     'sre_buffer.memory_mb', 'sre_buffer.timeout_s', 'poison_dlq',
     ...['features', 'windows', 'alerts', 'sre'].flatMap((k) => [`tables.${k}.name`, `tables.${k}.pk`]),
     'alerts.topic', 'alerts.baseline_ratio', 'alerts.margin', 'alerts.min_sessions', 'alerts.min_sample_ms',
-    'sre.errors_per_minute', 'sre.rebuffer_starts_per_minute', 'features.ttl_days',
+    ...SRE_RULE_KEYS.map((k) => `sre.${k}`), 'features.ttl_days',
     ...['bucket', 'prefix', 'error_prefix', 'reports_prefix', 'firehose', 'buffer_mb', 'buffer_s',
       'glue_database', 'glue_table', 'athena_workgroup', 'athena_bytes_scanned_cutoff'].map((k) => `lake.${k}`),
   ]);

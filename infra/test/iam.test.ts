@@ -104,7 +104,7 @@ describe('each function role touches only its own resources', () => {
   const expected: Record<FunctionName, string[]> = {
     'qoe-alerts': [tableId('windows'), tableId('alerts'), poison, alertsTopic],
     'session-features': [tableId('features'), poison],
-    'sre-buffer': [tableId('sre'), poison, queueId(topology.sre_buffer.queue)],
+    'sre-buffer': [tableId('sre'), poison, queueId(topology.sre_buffer.queue), alertsTopic],
     'firehose-transform': [],
     'royalty-close': [lakeBucket, resultsBucket],
   };
@@ -121,7 +121,7 @@ describe('each function role touches only its own resources', () => {
       .flatMap((s) => asList(s.Action)).filter((a) => a.startsWith('dynamodb:')).sort();
     assert.deepEqual(actions('qoe-alerts'), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     assert.deepEqual(actions('session-features'), ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
-    assert.deepEqual(actions('sre-buffer'), ['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    assert.deepEqual(actions('sre-buffer'), ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     assert.deepEqual(actions('firehose-transform'), []);
   });
 

@@ -81,6 +81,10 @@ describe('functions can publish to the topics they are given', () => {
     const qoe = fns.find((f) => f.FunctionName === 'qoe-alerts');
     assert.deepEqual(givenTopics(qoe).map(([k]) => k), ['ALERTS_TOPIC_ARN']);
   });
+  test('sre-buffer is given the alerts topic to page SRE incidents', () => {
+    const sre = fns.find((f) => f.FunctionName === 'sre-buffer');
+    assert.deepEqual(givenTopics(sre).map(([k]) => k), ['ALERTS_TOPIC_ARN']);
+  });
   for (const fn of fns) {
     for (const [env, topicId] of givenTopics(fn)) {
       test(`${fn.FunctionName}: may publish to ${env}`, () => {

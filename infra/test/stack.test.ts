@@ -109,7 +109,7 @@ describe('Lambda functions', () => {
   const env: Record<string, string[]> = {
     'qoe-alerts': ['WINDOWS_TABLE', 'ALERTS_TABLE', 'ALERTS_TOPIC_ARN', 'POISON_DLQ_URL', 'QOE_BASELINE_RATIO', 'QOE_ALERT_MARGIN', 'QOE_MIN_SESSIONS', 'QOE_MIN_SAMPLE_MS'],
     'session-features': ['FEATURES_TABLE', 'POISON_DLQ_URL', 'FEATURES_TTL_DAYS'],
-    'sre-buffer': ['SRE_TABLE', 'POISON_DLQ_URL', 'SRE_ERRORS_PER_MINUTE', 'SRE_REBUFFER_STARTS_PER_MINUTE'],
+    'sre-buffer': ['SRE_TABLE', 'POISON_DLQ_URL', 'ALERTS_TOPIC_ARN', 'SRE_RULE'],
     'firehose-transform': [],
     'royalty-close': ['LAKE_BUCKET', 'LAKE_PREFIX', 'REPORTS_PREFIX', 'GLUE_DATABASE', 'GLUE_TABLE', 'LEDGER_TABLE', 'ATHENA_WORKGROUP', 'LEDGER_PREFIX'],
   };
@@ -140,6 +140,8 @@ describe('Lambda functions', () => {
     assert.equal(v.QOE_ALERT_MARGIN, String(topology.alerts.margin));
     assert.equal(v.QOE_MIN_SESSIONS, String(topology.alerts.min_sessions));
     assert.equal(v.QOE_MIN_SAMPLE_MS, String(topology.alerts.min_sample_ms));
+    const [, sre] = only(t, 'AWS::Lambda::Function', (r) => r.Properties.FunctionName === 'sre-buffer');
+    assert.deepEqual(JSON.parse(sre.Properties.Environment.Variables.SRE_RULE), topology.sre);
     const [, rc] = only(t, 'AWS::Lambda::Function', (r) => r.Properties.FunctionName === 'royalty-close');
     assert.equal(rc.Properties.Environment.Variables.LEDGER_PREFIX, `${topology.lake.reports_prefix}ledger/`);
     assert.equal(rc.Properties.Environment.Variables.REPORTS_PREFIX, topology.lake.reports_prefix);

@@ -305,11 +305,13 @@ impl Manifest {
                 device_platform: l.device_platform.clone(),
                 app_version: l.app_version.clone(),
             };
-            out.entry(key).or_default().add(SreCounts {
-                errors: (l.event_type == EventType::Error) as u64,
-                rebuffer_starts: (l.event_type == EventType::RebufferStart) as u64,
-                events: 1,
-            });
+            // The manifest keeps no error_code: fatal errors are not counted here.
+            out.entry(key).or_default().add(SreCounts::of_fields(
+                l.event_type,
+                None,
+                l.watched_ms,
+                l.stalled_ms,
+            ));
         }
         out
     }

@@ -12,10 +12,9 @@ use playback_aws::alerts::DynamoSnsAlertSink;
 use playback_aws::features_store::DynamoFeatureStore;
 use playback_aws::kinesis_batch::KinesisBatch;
 use playback_aws::sqs_dead_letters::SqsDeadLetters;
-use playback_aws::sre_store::DynamoSreStore;
+use playback_aws::sre_store::{DynamoSreStore, SnsIncidentPager};
 use playback_aws::windows_store::DynamoWindowStore;
 use playback_domain::qoe::AlertRule;
-use playback_domain::sre::SreRule;
 use playback_domain::Clock;
 use tokio_util::sync::CancellationToken;
 
@@ -299,10 +298,12 @@ pub fn sre_buffer(
     let handler = Arc::new(sre_buffer::SreBuffer {
         store: DynamoSreStore::new(aws_sdk_dynamodb::Client::new(aws), r.sre_table.clone()),
         dead_letters: dead_letters(aws, r),
-        rule: SreRule {
-            errors_per_minute: t.sre.errors_per_minute,
-            rebuffer_starts_per_minute: t.sre.rebuffer_starts_per_minute,
-        },
+        pager: SnsIncidentPager::new(
+            r.alerts_topic_arn
+                .clone()
+                .map(|arn| (aws_sdk_sns::Client::new(aws), arn)),
+        ),
+        rule: t.sre,
     });
     from_fn(move |event| {
         let (h, m) = (handler.clone(), m.clone());

@@ -93,11 +93,8 @@ pub struct AlertsSpec {
     pub min_sample_ms: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SreSpec {
-    pub errors_per_minute: u64,
-    pub rebuffer_starts_per_minute: u64,
-}
+/// The SRE rule, defined once in the domain crate.
+pub type SreSpec = playback_domain::sre::SreRule;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeaturesSpec {

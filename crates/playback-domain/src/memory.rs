@@ -8,7 +8,8 @@ use std::sync::Mutex;
 use crate::features::ViewerFeatures;
 use crate::ports::*;
 use crate::qoe::{combined_totals, Alert, Group, PartialWindow, Window, WindowTotals};
-use crate::sre::{Incident, SreCounts, SreKey};
+use crate::sre::incident::Incident;
+use crate::sre::{SreCounts, SreKey};
 
 fn injected(operation: &'static str, class: Retry) -> PortError {
     let code = match class {
@@ -173,7 +174,8 @@ impl DeadLetters for MemoryDeadLetters {
 #[derive(Default)]
 pub struct MemorySreStore {
     pub buckets: Mutex<BTreeMap<SreKey, SreCounts>>,
-    pub incidents: Mutex<BTreeMap<(SreKey, String), Incident>>,
+    /// [`incident_id`] -> the current incident of that slice and kind.
+    pub incidents: Mutex<BTreeMap<String, Incident>>,
     pub faults: Faults,
 }
 
@@ -186,13 +188,64 @@ impl SreStore for MemorySreStore {
         Ok(*t)
     }
 
+    async fn baseline(&self, key: &SreKey, minutes: u32) -> PortResult<SreCounts> {
+        let b = self.buckets.lock().unwrap();
+        let mut sum = SreCounts::default();
+        for (_, c) in b.range(key.minus_minutes(minutes as i64)..key.clone()) {
+            sum.add(*c);
+        }
+        Ok(sum)
+    }
+
+    async fn incidents(&self, key: &SreKey) -> PortResult<Vec<Incident>> {
+        let prefix = format!("{}#", key.dimensions());
+        let m = self.incidents.lock().unwrap();
+        Ok(m.iter()
+            .filter(|(k, _)| k.starts_with(&prefix))
+            .map(|(_, i)| i.clone())
+            .collect())
+    }
+
     async fn open_incident(&self, i: &Incident) -> PortResult<bool> {
+        let id = incident_id(&i.key, i.kind);
+        self.faults.check(&id, "sre.open_incident")?;
         let mut m = self.incidents.lock().unwrap();
-        let k = (i.key.clone(), format!("{:?}", i.kind));
-        if m.contains_key(&k) {
+        let blocked = m.get(&id).is_some_and(|c| {
+            c.is_open() || c.resolved_minute_ms.unwrap_or(i64::MIN) >= i.key.minute_ms
+        });
+        if blocked {
             return Ok(false);
         }
-        m.insert(k, i.clone());
+        m.insert(id, i.clone());
         Ok(true)
+    }
+
+    async fn update_incident(&self, i: &Incident) -> PortResult<bool> {
+        let id = incident_id(&i.key, i.kind);
+        self.faults.check(&id, "sre.update_incident")?;
+        let mut m = self.incidents.lock().unwrap();
+        match m.get_mut(&id) {
+            Some(c) if c.is_open() && c.key.minute_ms == i.key.minute_ms => {
+                *c = i.clone();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+}
+
+/// Records every page; fails while `faults` says so.
+#[derive(Default)]
+pub struct MemoryPager {
+    pub pages: Mutex<Vec<Incident>>,
+    pub faults: Faults,
+}
+
+impl IncidentPager for MemoryPager {
+    async fn page(&self, i: &Incident) -> PortResult<()> {
+        self.faults
+            .check(&incident_id(&i.key, i.kind), "sre.page")?;
+        self.pages.lock().unwrap().push(i.clone());
+        Ok(())
     }
 }

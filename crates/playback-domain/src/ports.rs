@@ -9,7 +9,8 @@ use thiserror::Error;
 
 use crate::features::ViewerFeatures;
 use crate::qoe::{Alert, PartialWindow, Window, WindowTotals};
-use crate::sre::{Incident, SreCounts, SreKey};
+use crate::sre::incident::Incident;
+use crate::sre::{IncidentKind, SreCounts, SreKey};
 
 /// Whether the same call can succeed if tried again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -168,13 +169,37 @@ pub trait DeadLetters: Send + Sync {
 
 pub trait SreStore: Send + Sync {
     /// Atomically adds counts to a minute bucket; returns the new totals.
+    /// Not idempotent: an SQS redelivery adds its message's counts again.
     fn add(
         &self,
         key: &SreKey,
         counts: SreCounts,
     ) -> impl Future<Output = PortResult<SreCounts>> + Send;
-    /// Opens the incident once per key and kind; true if new.
+    /// The slice's counts summed over the `minutes` minutes before `key`'s.
+    fn baseline(
+        &self,
+        key: &SreKey,
+        minutes: u32,
+    ) -> impl Future<Output = PortResult<SreCounts>> + Send;
+    /// The slice's current incident of each kind (open or last resolved).
+    fn incidents(&self, key: &SreKey) -> impl Future<Output = PortResult<Vec<Incident>>> + Send;
+    /// Writes a new open incident unless the slice has one open of that kind,
+    /// or one resolved at or after its minute; true if written.
     fn open_incident(&self, incident: &Incident) -> impl Future<Output = PortResult<bool>> + Send;
+    /// Stores the open incident's new last breach, peak, resolution or
+    /// `notified`, if it is still the same open incident; true if written.
+    fn update_incident(&self, incident: &Incident)
+        -> impl Future<Output = PortResult<bool>> + Send;
+}
+
+/// Pages the on-call topic about an SRE incident.
+pub trait IncidentPager: Send + Sync {
+    fn page(&self, incident: &Incident) -> impl Future<Output = PortResult<()>> + Send;
+}
+
+/// The store key of a slice's incident of one kind.
+pub fn incident_id(key: &SreKey, kind: IncidentKind) -> String {
+    format!("{}#{}", key.dimensions(), kind.as_str())
 }
 
 impl DeadLetter {

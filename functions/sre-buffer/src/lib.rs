@@ -1,5 +1,14 @@
 //! sre-buffer: playback-quality events from SQS into per-minute outage
-//! signals and incidents, per (region, device platform, app version).
+//! signals (rates against the slice's own baseline, `playback_domain::sre`)
+//! and incidents with a lifecycle, per (region, device platform, app version).
+//!
+//! Per slice-minute of a batch: add its counts (DynamoDB ADD; an SQS
+//! redelivery adds them again, as before: counts can run high, never low),
+//! read the baseline and the slice's incidents, judge, and apply what
+//! `sre::incident::step` decides by conditional writes. An incident pages
+//! once: `notified` is set after the publish, so a crash in between pages
+//! again on a later batch instead of never. Resolution needs the slice to
+//! send events; a slice that goes silent stays open until it does.
 //!
 //! Poison pills go to the poison-pill DLQ with their reason and are
 //! acknowledged; a message whose counts could not be stored is reported as a
@@ -12,8 +21,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use playback_aws::{emf, fail_fast};
-use playback_domain::ports::{Chain, DeadLetter, DeadLetters, PortError, PortResult, SreStore};
-use playback_domain::sre::{Incident, SreCounts, SreKey, SreRule};
+use playback_domain::ports::{
+    Chain, DeadLetter, DeadLetters, IncidentPager, PortError, PortResult, SreStore,
+};
+use playback_domain::sre::incident::{step, Action, Incident};
+use playback_domain::sre::{Signal, SreCounts, SreKey, SreRule};
 use playback_domain::{decode_record, Clock};
 
 pub const CONSUMER: &str = "sre-buffer";
@@ -25,9 +37,10 @@ pub enum SreBufferError {
     NonRetriable(#[source] PortError),
 }
 
-pub struct SreBuffer<S, D> {
+pub struct SreBuffer<S, D, P> {
     pub store: S,
     pub dead_letters: D,
+    pub pager: P,
     pub rule: SreRule,
 }
 
@@ -35,11 +48,14 @@ pub struct SreBuffer<S, D> {
 pub struct BatchReport {
     pub events: usize,
     pub dead_letters: usize,
+    /// Incidents opened by this batch.
     pub incidents: Vec<Incident>,
+    pub resolved: Vec<Incident>,
+    pub pages: usize,
     pub failed_messages: usize,
 }
 
-impl<S: SreStore, D: DeadLetters> SreBuffer<S, D> {
+impl<S: SreStore, D: DeadLetters, P: IncidentPager> SreBuffer<S, D, P> {
     /// The batch's answer as before the error classes (callers that only
     /// handle a response): a non-retriable error reports every message failed.
     pub async fn handle(&self, event: &SqsEvent, clock: Clock) -> (SqsBatchResponse, BatchReport) {
@@ -108,8 +124,8 @@ impl<S: SreStore, D: DeadLetters> SreBuffer<S, D> {
             }
         }
         for (key, (counts, ids)) in &groups {
-            match self.record(key, *counts, clock).await {
-                Ok(mut opened) => report.incidents.append(&mut opened),
+            match self.record(key, *counts, clock, &mut report).await {
+                Ok(()) => {}
                 Err(e) if !e.is_retriable() => return Err(fatal(e)),
                 Err(e) => {
                     tracing::warn!(dims = key.dimensions(), error = %Chain(&e), "signal not stored; messages retried");
@@ -126,28 +142,97 @@ impl<S: SreStore, D: DeadLetters> SreBuffer<S, D> {
         key: &SreKey,
         counts: SreCounts,
         clock: Clock,
-    ) -> PortResult<Vec<Incident>> {
+        report: &mut BatchReport,
+    ) -> PortResult<()> {
         let totals = self.store.add(key, counts).await?;
-        let mut opened = Vec::new();
-        for (kind, count, threshold) in self.rule.breaches(&totals) {
-            let incident = Incident {
-                key: key.clone(),
-                kind,
-                count,
-                threshold,
-                opened_at_ms: clock.now_ms,
-            };
-            if self.store.open_incident(&incident).await? {
-                tracing::warn!(dims = key.dimensions(), ?kind, count, "SRE incident opened");
-                emf::emit(
-                    &[("Region", key.region.as_str())],
-                    &[("SreIncidents", 1.0, "Count")],
-                );
-                opened.push(incident);
+        let baseline = self.store.baseline(key, self.rule.baseline_minutes).await?;
+        let signals = self.rule.judge(&totals, &baseline);
+        emit_signals(key, &signals);
+        let current = self.store.incidents(key).await?;
+        for signal in &signals {
+            let now = current.iter().find(|i| i.kind == signal.kind);
+            match step(now, key, signal, &self.rule, clock.now_ms) {
+                Action::Open(i) => {
+                    if self.store.open_incident(&i).await? {
+                        tracing::warn!(
+                            dims = key.dimensions(),
+                            kind = i.kind.as_str(),
+                            rate = signal.rate,
+                            "SRE incident opened"
+                        );
+                        emf::emit(
+                            &[("Region", key.region.as_str())],
+                            &[("SreIncidents", 1.0, "Count")],
+                        );
+                        self.page_once(i.clone(), report).await?;
+                        report.incidents.push(i);
+                    }
+                }
+                Action::Update(i) => {
+                    self.store.update_incident(&i).await?;
+                    self.page_once(i, report).await?;
+                }
+                Action::Resolve(i) => {
+                    if self.store.update_incident(&i).await? {
+                        tracing::info!(
+                            dims = key.dimensions(),
+                            kind = i.kind.as_str(),
+                            "SRE incident resolved"
+                        );
+                        report.resolved.push(i);
+                    }
+                }
+                // An open incident whose page was lost (crash after the write).
+                Action::Nothing => match now {
+                    Some(i) if i.is_open() && !i.notified => {
+                        self.page_once(i.clone(), report).await?
+                    }
+                    _ => {}
+                },
             }
         }
-        Ok(opened)
+        Ok(())
     }
+
+    /// Pages unless already paged, then marks it paged.
+    async fn page_once(&self, mut i: Incident, report: &mut BatchReport) -> PortResult<()> {
+        if i.notified {
+            return Ok(());
+        }
+        self.pager.page(&i).await?;
+        report.pages += 1;
+        i.notified = true;
+        self.store.update_incident(&i).await?;
+        Ok(())
+    }
+}
+
+/// One EMF document per slice-minute: rates and samples for the dashboard.
+/// Cardinality: one metric series per region x platform x app version that
+/// sends events (a few hundred with a handful of live builds); unknown
+/// versions collapse to `unknown` in `SreKey::of`, so a flood of distinct
+/// junk versions would still create series: the contract's validation is the
+/// guard, and old builds age out as they stop sending.
+fn emit_signals(key: &SreKey, signals: &[Signal]) {
+    let dims = [
+        ("Region", key.region.as_str()),
+        ("DevicePlatform", key.device_platform.as_str()),
+        ("AppVersion", key.app_version.as_str()),
+    ];
+    let mut metrics: Vec<(&str, f64, &str)> = Vec::new();
+    for s in signals {
+        use playback_domain::sre::IncidentKind::*;
+        let (rate, sample) = match s.kind {
+            PlaybackFailures => ("PlaybackFailureRate", ("PlaybackAttempts", "Count")),
+            VideoStartFailures => ("VideoStartFailureRate", ("", "")),
+            RebufferStarts => ("RebufferStartsPerSessionMinute", ("SessionMinutes", "None")),
+        };
+        metrics.push((rate, s.rate, "None"));
+        if !sample.0.is_empty() {
+            metrics.push((sample.0, s.sample, sample.1));
+        }
+    }
+    emf::emit(&dims, &metrics);
 }
 
 fn failures_of<'a>(ids: impl Iterator<Item = &'a str>) -> SqsBatchResponse {

@@ -1,6 +1,8 @@
 use super::*;
-use playback_domain::memory::{MemoryDeadLetters, MemorySreStore};
+use playback_domain::memory::{MemoryDeadLetters, MemoryPager, MemorySreStore};
 use playback_domain::sre::IncidentKind;
+
+mod lifecycle;
 
 const NOW_MS: i64 = 1_795_430_000_000;
 
@@ -12,46 +14,48 @@ fn sample() -> SqsEvent {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn handler(errors_per_minute: u64) -> SreBuffer<MemorySreStore, MemoryDeadLetters> {
+pub(crate) type Handler = SreBuffer<MemorySreStore, MemoryDeadLetters, MemoryPager>;
+
+pub(crate) fn handler(min_attempts: u64) -> Handler {
     SreBuffer {
         store: MemorySreStore::default(),
         dead_letters: MemoryDeadLetters::default(),
+        pager: MemoryPager::default(),
         rule: SreRule {
-            errors_per_minute,
-            rebuffer_starts_per_minute: 100,
+            min_attempts,
+            ..SreRule::default()
         },
     }
 }
 
 #[tokio::test]
-async fn bad_build_errors_open_one_incident_and_poison_is_acked() {
-    let h = handler(4);
+async fn sample_batch_counts_and_poison_is_acked() {
+    let h = handler(20);
     let (resp, report) = h.handle(&sample(), Clock::at(NOW_MS)).await;
     assert!(resp.batch_item_failures.is_empty());
     assert_eq!((report.events, report.dead_letters), (6, 1));
-    assert_eq!(report.incidents.len(), 1);
-    let i = &report.incidents[0];
-    assert_eq!(i.kind, IncidentKind::PlaybackFailures);
-    assert_eq!((i.key.app_version.as_str(), i.count), ("5.3.0-beta", 4));
+    // 4 fatal DRM errors but no attempts on the queue: below the minimum sample.
+    assert!(report.incidents.is_empty());
+    let mut c = SreCounts::default();
+    h.store
+        .buckets
+        .lock()
+        .unwrap()
+        .values()
+        .for_each(|b| c.add(*b));
+    assert_eq!(
+        (c.fatal_errors, c.start_failures, c.rebuffer_starts),
+        (4, 4, 1)
+    );
     assert_eq!(
         h.dead_letters.letters.lock().unwrap()[0].reason_code,
         "missing_field"
     );
-    // A redelivered batch (SQS is at-least-once) does not open it again.
-    let (_, again) = h.handle(&sample(), Clock::at(NOW_MS)).await;
-    assert!(again.incidents.is_empty());
-}
-
-#[tokio::test]
-async fn below_threshold_no_incident() {
-    let h = handler(5);
-    let (_, report) = h.handle(&sample(), Clock::at(NOW_MS)).await;
-    assert!(report.incidents.is_empty());
 }
 
 #[tokio::test]
 async fn store_failure_reports_only_the_affected_messages() {
-    let h = handler(4);
+    let h = handler(20);
     h.store.faults.fail_key("eu#tv#5.3.0-beta");
     let (resp, report) = h.handle(&sample(), Clock::at(NOW_MS)).await;
     let ids: Vec<_> = resp
@@ -70,7 +74,7 @@ fn over_the_cap() -> String {
 
 #[tokio::test]
 async fn a_message_over_500_events_is_one_oversized_dead_letter() {
-    let h = handler(4);
+    let h = handler(20);
     let mut ev = sample();
     ev.records.truncate(1);
     ev.records[0].body = Some(over_the_cap());
@@ -84,7 +88,7 @@ async fn a_message_over_500_events_is_one_oversized_dead_letter() {
 #[tokio::test]
 async fn non_retriable_store_error_fails_the_whole_batch() {
     use playback_domain::ports::Retry;
-    let h = handler(4);
+    let h = handler(20);
     h.store
         .faults
         .fail_key_with("eu#tv#5.3.0-beta", Retry::NonRetriable);
@@ -103,7 +107,7 @@ async fn non_retriable_store_error_fails_the_whole_batch() {
 #[tokio::test]
 async fn non_retriable_dead_letter_error_fails_before_any_count() {
     use playback_domain::ports::Retry;
-    let h = handler(4);
+    let h = handler(20);
     let source = sample().records.iter().find_map(|m| {
         let id = m.message_id.as_deref()?;
         let body = m.body.as_deref()?;

@@ -9,4 +9,5 @@ mod qoe;
 mod redrive;
 mod setup;
 mod sqs;
+mod sre_store;
 mod teardown;
