@@ -8,6 +8,7 @@
 //! flushed by size or age -> one Parquet object per partition per flush.
 //! Failed records go to the error output as Firehose's JSON documents.
 
+mod buffer;
 mod config;
 pub(crate) mod io;
 mod types;
@@ -15,80 +16,14 @@ mod types;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use firehose_transform::{FirehoseEvent, FirehoseRecord};
-use playback_domain::lake::LakeRow;
 use playback_domain::Clock;
 
+use buffer::{Buffer, Source, Target};
 pub use config::{FirehoseConfig, DYNAMIC_PARTITIONING_MIN_BUFFER_MB, PIPELINE_JSON};
 pub use types::{FirehoseStats, LandedFile, OutputKind, PutReport, StreamRecord, TransformFn};
 
-use crate::parquet_io::write_rows;
 use crate::store::ObjectStore;
 use crate::LakeError;
-
-/// One output partition: a lake (dt, hour) or an error output's (kind, day).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Target {
-    kind: OutputKind,
-    dt: String,
-    /// Empty for error outputs (their prefix has the day only).
-    hour: String,
-}
-
-impl Target {
-    /// The object key, as the prefixes of infra/lib/delivery.ts (lakePrefixes)
-    /// expand: `<prefix>dt=!{partitionKeyFromLambda:dt}/hour=!{…:hour}/` and
-    /// `<error_prefix>!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/`.
-    fn key(&self, cfg: &FirehoseConfig, oldest_arrival_ms: i64) -> String {
-        let name = io::object_name(&cfg.delivery_stream_name, STREAM_VERSION, oldest_arrival_ms);
-        match self.kind.error_output_type() {
-            None => format!(
-                "{}dt={}/hour={}/{name}.parquet",
-                cfg.prefix, self.dt, self.hour
-            ),
-            Some(kind) => format!("{}{kind}/dt={}/{name}", cfg.error_prefix, self.dt),
-        }
-    }
-}
-
-#[derive(Debug)]
-struct Buffer {
-    rows: Vec<LakeRow>,
-    /// Error documents (JSON lines) of an error output.
-    lines: Vec<String>,
-    bytes: usize,
-    oldest_arrival_ms: i64,
-    opened_ms: i64,
-    /// Kept after a failed PUT so the retry overwrites the same object: an
-    /// ambiguous failure (written, unacknowledged) cannot duplicate rows.
-    key: Option<String>,
-    /// The Kinesis records (shard, sequence number) with lines in this buffer.
-    sources: Vec<Source>,
-}
-
-type Source = (String, String);
-
-impl Buffer {
-    fn len(&self) -> usize {
-        self.rows.len() + self.lines.len()
-    }
-
-    /// Due at `now_ms` by size or age; everything is due without a time (flush_all).
-    fn due(&self, now_ms: Option<i64>, cfg: &FirehoseConfig) -> bool {
-        now_ms.is_none_or(|now| {
-            self.bytes >= cfg.buffer_bytes || now - self.opened_ms >= cfg.buffer_interval_ms
-        })
-    }
-
-    /// The object: Parquet for the lake, JSON lines for an error output.
-    fn body(&self, kind: OutputKind) -> Result<Vec<u8>, LakeError> {
-        if kind == OutputKind::Lake {
-            return write_rows(&self.rows);
-        }
-        let mut text = self.lines.join("\n");
-        text.push('\n');
-        Ok(text.into_bytes())
-    }
-}
 
 /// Version of the delivery stream in object names (a fresh stream is 1).
 const STREAM_VERSION: u32 = 1;

@@ -13,7 +13,7 @@ use super::events::{self, KinesisSource, StreamAnswer, WindowFields};
 use super::windows::{self, OpenWindow, WindowView};
 use super::{cmp_seq, Checkpoints, ConsumerMetrics, StreamRecord};
 use crate::function::Function;
-use crate::on_failure::{self, Condition, Destination, LastResponse};
+use crate::on_failure::{Condition, Destination, LastResponse};
 
 /// Everything of a mapping that does not change while it runs.
 pub struct StreamMapping {
@@ -347,68 +347,10 @@ impl ShardState {
         let pause = (m.retry_backoff * factor).min(Duration::from_secs(5));
         self.backoff_until = Some(Instant::now() + pause);
     }
-
-    /// Gives up on the first `n` buffered records: on-failure record, then move on.
-    /// False if the destination could not be reached (the records stay).
-    async fn discard(
-        &mut self,
-        m: &StreamMapping,
-        n: usize,
-        condition: Condition,
-        invoke_count: u32,
-        last: LastResponse,
-    ) -> bool {
-        let records = self.front(n);
-        if let (Some(dest), false) = (&m.on_failure, records.is_empty()) {
-            let record = on_failure::kinesis_record(
-                &m.function_arn,
-                &m.stream_arn,
-                condition,
-                invoke_count,
-                last,
-                &records,
-            );
-            if let Err(e) = dest.send(record).await {
-                tracing::error!(consumer = %m.consumer, error = %e, "on-failure destination unreachable; keeping the batch");
-                self.back_off(m);
-                return false;
-            }
-        }
-        tracing::warn!(consumer = %m.consumer, shard = %self.shard_id, records = n, condition = condition.as_str(), "batch discarded");
-        ConsumerMetrics::add(&m.metrics.failures, 1);
-        self.commit(m, n, false);
-        self.split.pop();
-        self.retry_head = None;
-        self.attempts = 0;
-        self.backoff_until = None;
-        true
-    }
-
-    /// Records older than the maximum record age are discarded unprocessed.
-    async fn expire_old(&mut self, m: &StreamMapping) -> bool {
-        let Some(max_age) = m.max_record_age else {
-            return false;
-        };
-        let cutoff = crate::now_ms() - max_age.as_millis() as i64;
-        let n = self
-            .pending
-            .iter()
-            .take(m.batch_size)
-            .take_while(|b| b.rec.arrival_ms < cutoff)
-            .count();
-        if n == 0 {
-            return false;
-        }
-        let last = if self.attempts > 0 {
-            LastResponse::FunctionError
-        } else {
-            LastResponse::NotInvoked
-        };
-        let count = self.attempts;
-        self.discard(m, n, Condition::RecordAgeExceeded, count, last)
-            .await
-    }
 }
+
+#[path = "shard_giving_up.rs"]
+mod giving_up;
 
 #[cfg(test)]
 #[path = "shard_tests.rs"]
