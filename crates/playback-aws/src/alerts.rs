@@ -12,6 +12,25 @@ use crate::windows_store::title_region_key;
 
 const KEEP_SECS: i64 = 30 * 24 * 3600;
 
+/// Pages a topic with `body` as JSON; SNS caps a subject at 100 characters.
+pub async fn publish_json<T: serde::Serialize>(
+    sns: &Sns,
+    topic: &str,
+    subject: &str,
+    body: &T,
+    operation: &'static str,
+) -> PortResult<()> {
+    let message = serde_json::to_string(body).map_err(|e| PortError::Corrupt(e.to_string()))?;
+    sns.publish()
+        .topic_arn(topic)
+        .subject(subject.chars().take(100).collect::<String>())
+        .message(message)
+        .send()
+        .await
+        .map_err(|e| port_error(operation, e))?;
+    Ok(())
+}
+
 pub struct DynamoSnsAlertSink {
     dynamo: Dynamo,
     table: String,
@@ -72,15 +91,8 @@ impl DynamoSnsAlertSink {
 
     async fn notify(&self, a: &Alert) -> PortResult<()> {
         if let Some((sns, topic)) = &self.sns {
-            let body = serde_json::to_string(a).map_err(|e| PortError::Corrupt(e.to_string()))?;
             let subject = format!("Rebuffering alert {} {}", a.title_id, a.region);
-            sns.publish()
-                .topic_arn(topic)
-                .subject(subject.chars().take(100).collect::<String>())
-                .message(body)
-                .send()
-                .await
-                .map_err(|e| port_error("alerts.publish", e))?;
+            publish_json(sns, topic, &subject, a, "alerts.publish").await?;
         }
         self.dynamo
             .update_item()

@@ -45,6 +45,22 @@ where
     crate::classify::has_code(e, "ConditionalCheckFailedException")
 }
 
+/// The outcome of a conditional write: true if written, false if its
+/// condition did not hold, else the classified port error.
+pub fn conditional_written<T, E>(
+    res: Result<T, SdkError<E>>,
+    operation: &'static str,
+) -> playback_domain::ports::PortResult<bool>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match res {
+        Ok(_) => Ok(true),
+        Err(e) if is_conditional_failure(&e) => Ok(false),
+        Err(e) => Err(port_error(operation, e)),
+    }
+}
+
 /// Size of an item by DynamoDB's rules, which decide the write units (1 per
 /// KB) and read units (1 per 4 KB): per attribute, the UTF-8 bytes of its name
 /// plus its value. Strings: their UTF-8 bytes; binary: its raw bytes; numbers:

@@ -204,11 +204,7 @@ impl SreStore for DynamoSreStore {
             .expression_attribute_values(":m", n(i.key.minute_ms))
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e) if is_conditional_failure(&e) => Ok(false),
-            Err(e) => Err(port_error("sre.open_incident", e)),
-        }
+        conditional_written(res, "sre.open_incident")
     }
 
     /// Replaces the item if it is still the same open incident and this
@@ -230,11 +226,7 @@ impl SreStore for DynamoSreStore {
             .expression_attribute_values(":l", n(i.last_breach_minute_ms))
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e) if is_conditional_failure(&e) => Ok(false),
-            Err(e) => Err(port_error("sre.update_incident", e)),
-        }
+        conditional_written(res, "sre.update_incident")
     }
 }
 
@@ -254,15 +246,7 @@ impl IncidentPager for SnsIncidentPager {
         let Some((sns, topic)) = &self.sns else {
             return Ok(());
         };
-        let body = serde_json::to_string(i).map_err(|e| PortError::Corrupt(e.to_string()))?;
         let subject = format!("SRE {} {}", i.kind.as_str(), i.key.dimensions());
-        sns.publish()
-            .topic_arn(topic)
-            .subject(subject.chars().take(100).collect::<String>())
-            .message(body)
-            .send()
-            .await
-            .map_err(|e| port_error("sre.page", e))?;
-        Ok(())
+        crate::alerts::publish_json(sns, topic, &subject, i, "sre.page").await
     }
 }
