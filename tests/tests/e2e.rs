@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{bail, ensure, Result};
 use demo::inspect;
 use loadgen::{BadFirmware, Incident, Manifest, ScenarioConfig};
 use local_pipeline::runner::{PipelineHandle, LAKE};
@@ -23,52 +23,6 @@ fn require_emulator(test: &str) {
              `make test`, or `scripts/with-emulator.sh cargo test -p integration-tests -- --ignored`"
         );
     }
-}
-
-/// The last sequence number of every shard that holds records, read back
-/// from the stream (the manifest has no sequence numbers), and the number of
-/// records in it.
-async fn stream_ends(
-    kinesis: &aws_sdk_kinesis::Client,
-    stream: &str,
-) -> Result<(BTreeMap<String, String>, usize)> {
-    let shards = kinesis
-        .list_shards()
-        .stream_name(stream)
-        .send()
-        .await
-        .context("ListShards")?
-        .shards
-        .unwrap_or_default();
-    let (mut ends, mut records) = (BTreeMap::new(), 0);
-    for shard in shards {
-        let mut iterator = kinesis
-            .get_shard_iterator()
-            .stream_name(stream)
-            .shard_id(shard.shard_id())
-            .shard_iterator_type(aws_sdk_kinesis::types::ShardIteratorType::TrimHorizon)
-            .send()
-            .await
-            .context("GetShardIterator")?
-            .shard_iterator;
-        while let Some(it) = iterator {
-            let out = kinesis
-                .get_records()
-                .shard_iterator(it)
-                .limit(10_000)
-                .send()
-                .await
-                .context("GetRecords")?;
-            if out.records().is_empty() {
-                break;
-            }
-            records += out.records().len();
-            let last = out.records().last().unwrap().sequence_number().to_string();
-            ends.insert(shard.shard_id().to_string(), last);
-            iterator = out.next_shard_iterator;
-        }
-    }
-    Ok((ends, records))
 }
 
 /// `seq` is at or past `end`, compared as the numbers they are (decimal
@@ -219,7 +173,7 @@ async fn stream_to_features_alerts_dead_letters_and_parquet() -> Result<()> {
     loadgen::runner::run(cfg, outputs, opts).await?;
     let manifest = Manifest::read_from(&manifest_path)?;
     let kinesis = aws_sdk_kinesis::Client::new(&aws);
-    let (ends, in_stream) = stream_ends(&kinesis, &resources.stream_name).await?;
+    let (ends, in_stream) = inspect::stream_ends(&kinesis, &resources.stream_name).await?;
     ensure!(
         in_stream as u64 == manifest.summary.records,
         "the stream holds {in_stream} records, the manifest {}",

@@ -209,37 +209,50 @@ pub async fn lake_files(
     }
 }
 
-/// The last sequence number of every shard of a stream (read to its end).
+/// The last sequence number of every shard that holds records, read back
+/// from the stream to its end (the manifest has no sequence numbers), and how
+/// many records it holds.
 pub async fn stream_ends(
     kinesis: &aws_sdk_kinesis::Client,
     stream: &str,
-) -> Result<BTreeMap<String, String>> {
-    let mut ends = BTreeMap::new();
-    let shards = kinesis.list_shards().stream_name(stream).send().await?;
-    for shard in shards.shards.unwrap_or_default() {
-        let mut it = kinesis
+) -> Result<(BTreeMap<String, String>, usize)> {
+    let shards = kinesis
+        .list_shards()
+        .stream_name(stream)
+        .send()
+        .await
+        .context("ListShards")?
+        .shards
+        .unwrap_or_default();
+    let (mut ends, mut records) = (BTreeMap::new(), 0);
+    for shard in shards {
+        let mut iterator = kinesis
             .get_shard_iterator()
             .stream_name(stream)
-            .shard_id(&shard.shard_id)
+            .shard_id(shard.shard_id())
             .shard_iterator_type(aws_sdk_kinesis::types::ShardIteratorType::TrimHorizon)
             .send()
-            .await?
+            .await
+            .context("GetShardIterator")?
             .shard_iterator;
-        while let Some(i) = it {
+        while let Some(it) = iterator {
             let out = kinesis
                 .get_records()
-                .shard_iterator(i)
+                .shard_iterator(it)
                 .limit(10_000)
                 .send()
-                .await?;
-            if out.records.is_empty() {
+                .await
+                .context("GetRecords")?;
+            let Some(last) = out.records().last() else {
                 break;
-            }
-            if let Some(last) = out.records.last() {
-                ends.insert(shard.shard_id.clone(), last.sequence_number.clone());
-            }
-            it = out.next_shard_iterator;
+            };
+            records += out.records().len();
+            ends.insert(
+                shard.shard_id().to_string(),
+                last.sequence_number().to_string(),
+            );
+            iterator = out.next_shard_iterator;
         }
     }
-    Ok(ends)
+    Ok((ends, records))
 }

@@ -19,12 +19,7 @@ pub(super) async fn verify(
     let files = inspect::lake_files(&s3, &r.lake_bucket, &t.lake.prefix).await?;
     let rows: Vec<_> = files.into_iter().flat_map(|f| f.rows).collect();
     let landed: BTreeSet<&str> = rows.iter().map(|r| r.event_id.as_str()).collect();
-    let valid: BTreeSet<&str> = m
-        .lines
-        .iter()
-        .filter(|l| l.valid)
-        .map(|l| l.event_id.as_str())
-        .collect();
+    let valid = m.distinct_valid_event_ids();
     out.valid_events = valid.len();
     out.lost = valid.difference(&landed).count();
 
@@ -34,17 +29,15 @@ pub(super) async fn verify(
     let close = report::close_day(aws, t, r, day).await?;
     let paid_ms: i64 = close.report.rows.iter().map(|r| r.watched_ms).sum();
     out.royalty_events_paid = close.report.rows.iter().map(|r| r.events).sum();
+    // Copies of an event_id are re-sends of the same line: the first stands.
     let expected_events = m
-        .lines
-        .iter()
-        .filter(|l| l.valid && l.watched_ms.is_some_and(|w| w >= 0))
+        .distinct_valid()
+        .filter(|l| l.watched_ms.is_some_and(|w| w >= 0))
         .filter(|l| {
             chrono::DateTime::from_timestamp_millis(l.event_time_ms)
                 .is_some_and(|t| t.date_naive() <= day)
         })
-        .map(|l| l.event_id.as_str())
-        .collect::<BTreeSet<_>>()
-        .len() as i64;
+        .count() as i64;
     out.royalty_double_counted = (out.royalty_events_paid - expected_events).max(0);
     let expected_min = m.minutes_through(&day.to_string());
     out.royalty_minutes_off = paid_ms as f64 / 60_000.0 - expected_min;
