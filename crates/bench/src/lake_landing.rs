@@ -154,7 +154,7 @@ pub fn measure(rt: &Runtime, run: &Generated, runs: usize) -> anyhow::Result<Lak
         events_per_record: events as f64 / run.records.len().max(1) as f64,
         quality_share: {
             let originals = run.manifest.lines.iter().filter(|l| !l.duplicate);
-            let (q, all) = originals.fold((0u64, 0u64), |(q, a), l| (q + l.quality as u64, a + 1));
+            let (q, all) = originals.fold((0u64, 0u64), |(q, a), l| (q + l.sre as u64, a + 1));
             q as f64 / all.max(1) as f64
         },
         payload_bytes: run.records.iter().map(|r| r.data.len()).sum(),

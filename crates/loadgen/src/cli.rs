@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::config::{BadFirmware, Incident, ScenarioConfig, Spike};
+use crate::config::{BadFirmware, BadRelease, Incident, KinesisOutage, ScenarioConfig, Spike};
 use crate::error::LoadgenError;
 use crate::runner::{Outputs, RunOptions};
 use crate::sinks::{RetryPolicy, WindowMode};
@@ -55,6 +55,9 @@ pub struct Cli {
     /// Seconds between a session's heartbeats [default: 10].
     #[arg(long)]
     pub heartbeat_s: Option<u32>,
+    /// Mean session length, seconds [default: 1500, an episode; ~240 for music].
+    #[arg(long)]
+    pub mean_session_s: Option<f64>,
     /// Stall fraction of ordinary playback [default: 0.005].
     #[arg(long)]
     pub baseline_stall: Option<f64>,
@@ -64,6 +67,21 @@ pub struct Cli {
     /// An app build (or `*`) emitting malformed events at this rate.
     #[arg(long, value_name = "VERSION:RATE", value_parser = parse_bad_firmware)]
     pub bad_firmware: Option<BadFirmware>,
+    /// A build failing on one platform in one region: starts fail at
+    /// FAILURE_RATE (viewers retry), sessions crash, survivors rebuffer.
+    #[arg(
+        long,
+        value_name = "VERSION:PLATFORM:REGION:START_S:DURATION_S:FAILURE_RATE",
+        value_parser = parse_bad_release
+    )]
+    pub bad_release: Option<BadRelease>,
+    /// The stream refuses PutRecords from START_S (wall clock, after the run
+    /// starts) for DURATION_S; the producer buffers and retries, SQS goes on.
+    #[arg(long, value_name = "START_S:DURATION_S", value_parser = parse_kinesis_outage, requires = "stream")]
+    pub kinesis_outage: Option<KinesisOutage>,
+    /// Give up on records not delivered this long after they were produced.
+    #[arg(long, default_value_t = 600)]
+    pub record_ttl_s: u64,
     /// Fraction of records the producer re-sends (duplicate event_ids) [default: 0].
     #[arg(long)]
     pub retry_rate: Option<f64>,
@@ -124,6 +142,14 @@ fn parse_spike(s: &str) -> Result<Spike, String> {
     s.parse().map_err(spec_message)
 }
 
+fn parse_bad_release(s: &str) -> Result<BadRelease, String> {
+    s.parse().map_err(spec_message)
+}
+
+fn parse_kinesis_outage(s: &str) -> Result<KinesisOutage, String> {
+    s.parse().map_err(spec_message)
+}
+
 /// RFC 3339 (any offset) or `now`, to epoch millis.
 pub fn parse_start_time(s: &str) -> Result<i64, String> {
     if s.eq_ignore_ascii_case("now") {
@@ -164,6 +190,7 @@ impl Cli {
             pack_linger_s,
             pack_buckets,
             heartbeat_s,
+            mean_session_s,
             baseline_stall
         );
         set!(retry_rate, late_rate, late_hours);
@@ -186,6 +213,9 @@ impl Cli {
         }
         if self.spike.is_some() {
             c.spike = self.spike.clone();
+        }
+        if self.bad_release.is_some() {
+            c.bad_release = self.bad_release.clone();
         }
         c.validate()?;
         Ok(c)
@@ -224,6 +254,8 @@ impl Cli {
                 ..RetryPolicy::default()
             },
             max_batch_delay: Duration::from_millis(100),
+            record_ttl: Duration::from_secs(self.record_ttl_s.max(1)),
+            kinesis_outage: self.kinesis_outage,
         })
     }
 }

@@ -2,12 +2,11 @@
 //! switches. Serde-(de)serialisable (a benchmark can keep its scenario in a
 //! JSON file) and settable from the CLI's colon-separated flags.
 
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use crate::error::LoadgenError;
-use crate::population::{APP_VERSIONS, REGIONS};
+pub use crate::faults::{BadFirmware, BadRelease, Incident, KinesisOutage, Spike};
+use crate::population::{APP_VERSIONS, PLATFORMS, REGIONS};
 
 /// 2026-11-23T10:00:00Z: the default simulated start (the CLI defaults to now).
 pub const DEFAULT_START_MS: i64 = 1_795_428_000_000;
@@ -27,6 +26,8 @@ pub struct ScenarioConfig {
     /// ... or after this many generated events (re-sends not counted), whichever first.
     pub events: Option<u64>,
     pub heartbeat_s: u32,
+    /// Mean session length, simulated seconds (an episode ~1500; a track ~240).
+    pub mean_session_s: f64,
     /// Pack a viewer's events into records of at most this many bytes; 0 = one event per record.
     pub pack_bytes: usize,
     /// Flush a viewer's pack at the latest this long (simulated s) after its first event; 0 = no limit.
@@ -40,6 +41,8 @@ pub struct ScenarioConfig {
     pub baseline_stall: f64,
     pub incident: Option<Incident>,
     pub bad_firmware: Option<BadFirmware>,
+    /// A build that fails to play on one platform in one region.
+    pub bad_release: Option<BadRelease>,
     /// Fraction of records re-sent with identical content.
     pub retry_rate: f64,
     /// Fraction of heartbeats sent `late_hours` after their event time.
@@ -59,155 +62,19 @@ impl Default for ScenarioConfig {
             duration_s: Some(60.0),
             events: None,
             heartbeat_s: 10,
+            mean_session_s: crate::scenario::MEAN_SESSION_S,
             pack_bytes: 5_000,
             pack_linger_s: 10.0,
             pack_buckets: 0,
             baseline_stall: 0.005,
             incident: None,
             bad_firmware: None,
+            bad_release: None,
             retry_rate: 0.0,
             late_rate: 0.0,
             late_hours: 3.0,
             spike: None,
         }
-    }
-}
-
-/// Sessions on one title x region rebuffer heavily for a while.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Incident {
-    pub title_id: String,
-    pub region: String,
-    /// Offset from the start of the run (simulated seconds).
-    pub start_s: f64,
-    pub duration_s: f64,
-    /// Share of each affected heartbeat interval spent stalled (e.g. 0.3).
-    pub stall_fraction: f64,
-}
-
-/// One app build emits malformed events. `app_version` `*` means every build.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BadFirmware {
-    pub app_version: String,
-    /// Fraction of that build's events that are malformed.
-    pub rate: f64,
-}
-
-/// The event rate multiplies by `factor` for a while (viewers pile in).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Spike {
-    pub start_s: f64,
-    pub duration_s: f64,
-    pub factor: f64,
-}
-
-fn num(flag: &'static str, value: &str, part: &str, name: &str) -> Result<f64, LoadgenError> {
-    part.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|n| n.is_finite())
-        .ok_or_else(|| LoadgenError::spec(flag, value, format!("{name} {part:?} is not a number")))
-}
-
-fn fraction(flag: &'static str, v: &str, part: &str, name: &str) -> Result<f64, LoadgenError> {
-    let f = num(flag, v, part, name)?;
-    if (0.0..=1.0).contains(&f) {
-        Ok(f)
-    } else {
-        Err(LoadgenError::spec(
-            flag,
-            v,
-            format!("{name} must be in [0, 1]"),
-        ))
-    }
-}
-
-fn offset(flag: &'static str, v: &str, start: &str, dur: &str) -> Result<(f64, f64), LoadgenError> {
-    let (s, d) = (
-        num(flag, v, start, "start_s")?,
-        num(flag, v, dur, "duration_s")?,
-    );
-    if s < 0.0 || d <= 0.0 {
-        return Err(LoadgenError::spec(
-            flag,
-            v,
-            "start_s must be >= 0 and duration_s > 0",
-        ));
-    }
-    Ok((s, d))
-}
-
-impl FromStr for Incident {
-    type Err = LoadgenError;
-
-    /// `title:region:start_s:duration_s:stall_fraction`
-    fn from_str(v: &str) -> Result<Self, Self::Err> {
-        const F: &str = "--incident";
-        let p: Vec<&str> = v.split(':').collect();
-        let [title, region, start, dur, stall] = p[..] else {
-            return Err(LoadgenError::spec(
-                F,
-                v,
-                "expected title:region:start_s:duration_s:stall_fraction",
-            ));
-        };
-        if title.trim().is_empty() || region.trim().is_empty() {
-            return Err(LoadgenError::spec(F, v, "title and region must be given"));
-        }
-        let (start_s, duration_s) = offset(F, v, start, dur)?;
-        Ok(Incident {
-            title_id: title.trim().to_string(),
-            region: region.trim().to_string(),
-            start_s,
-            duration_s,
-            stall_fraction: fraction(F, v, stall, "stall_fraction")?,
-        })
-    }
-}
-
-impl FromStr for BadFirmware {
-    type Err = LoadgenError;
-
-    /// `app_version:rate` (`*:0.02` = 2 % of every build's events).
-    fn from_str(v: &str) -> Result<Self, Self::Err> {
-        const F: &str = "--bad-firmware";
-        let Some((version, rate)) = v.rsplit_once(':') else {
-            return Err(LoadgenError::spec(F, v, "expected app_version:rate"));
-        };
-        if version.trim().is_empty() {
-            return Err(LoadgenError::spec(F, v, "app_version must be given"));
-        }
-        Ok(BadFirmware {
-            app_version: version.trim().to_string(),
-            rate: fraction(F, v, rate, "rate")?,
-        })
-    }
-}
-
-impl FromStr for Spike {
-    type Err = LoadgenError;
-
-    /// `start_s:duration_s:factor`
-    fn from_str(v: &str) -> Result<Self, Self::Err> {
-        const F: &str = "--spike";
-        let p: Vec<&str> = v.split(':').collect();
-        let [start, dur, factor] = p[..] else {
-            return Err(LoadgenError::spec(
-                F,
-                v,
-                "expected start_s:duration_s:factor",
-            ));
-        };
-        let (start_s, duration_s) = offset(F, v, start, dur)?;
-        let factor = num(F, v, factor, "factor")?;
-        if !(1.0..=100.0).contains(&factor) {
-            return Err(LoadgenError::spec(F, v, "factor must be in [1, 100]"));
-        }
-        Ok(Spike {
-            start_s,
-            duration_s,
-            factor,
-        })
     }
 }
 
@@ -223,6 +90,12 @@ impl ScenarioConfig {
         }
         if self.heartbeat_s == 0 {
             return bad("heartbeat_s must be at least 1".into());
+        }
+        if !(self.mean_session_s.is_finite() && self.mean_session_s >= self.heartbeat_s as f64) {
+            return bad(format!(
+                "mean_session_s must be at least heartbeat_s ({}), got {}",
+                self.heartbeat_s, self.mean_session_s
+            ));
         }
         match (self.duration_s, self.events) {
             (None, None) => return bad("give a duration_s or an events count".into()),
@@ -280,6 +153,20 @@ impl ScenarioConfig {
                 ));
             }
         }
+        if let Some(b) = &self.bad_release {
+            for (what, value, table) in [
+                ("version", &b.app_version, &APP_VERSIONS[..]),
+                ("platform", &b.device_platform, &PLATFORMS[..]),
+                ("region", &b.region, &REGIONS[..]),
+            ] {
+                if !table.iter().any(|(n, _)| n == value) {
+                    return bad(format!(
+                        "bad-release {what} {value:?} is not one of {}",
+                        names(table)
+                    ));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -298,6 +185,14 @@ impl ScenarioConfig {
         self.incident.as_ref().map(|i| {
             let s = self.start_time_ms + (i.start_s * 1_000.0).round() as i64;
             (s, s + (i.duration_s * 1_000.0).round() as i64)
+        })
+    }
+
+    /// The bad release's `[start, end)` in epoch millis.
+    pub fn bad_release_interval_ms(&self) -> Option<(i64, i64)> {
+        self.bad_release.as_ref().map(|b| {
+            let s = self.start_time_ms + (b.start_s * 1_000.0).round() as i64;
+            (s, s + (b.duration_s * 1_000.0).round() as i64)
         })
     }
 

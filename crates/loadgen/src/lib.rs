@@ -15,16 +15,19 @@
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod faults;
 pub mod malformed;
 pub mod manifest;
 pub mod population;
 pub mod records;
 pub mod runner;
 pub mod scenario;
+mod release;
 mod session;
 pub mod sinks;
 
-pub use config::{BadFirmware, Incident, ScenarioConfig, Spike};
+pub use config::ScenarioConfig;
+pub use faults::{BadFirmware, BadRelease, Incident, KinesisOutage, Spike};
 pub use error::LoadgenError;
 pub use malformed::MalformedKind;
 pub use manifest::{LineEntry, Manifest, Summary, TimeBasis};

@@ -49,10 +49,13 @@ pub struct LineEntry {
     pub duplicate: bool,
     #[serde(default, skip_serializing_if = "is_false")]
     pub late: bool,
-    /// A playback-quality line (error, rebuffer, bitrate): also sent to the SQS
-    /// queue, once (re-sends of the Kinesis record are not).
+    /// A line the SRE signals need (`playback_domain::sre::feeds_sre`: the
+    /// quality events and their denominators): also sent to the SRE queue,
+    /// once (re-sends of the Kinesis record are not).
     #[serde(default, skip_serializing_if = "is_false")]
-    pub quality: bool,
+    pub sre: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
 }
 
 impl LineEntry {
@@ -77,7 +80,8 @@ impl LineEntry {
             malformed: None,
             duplicate: false,
             late: false,
-            quality: e.event_type.is_playback_quality(),
+            sre: playback_domain::sre::feeds_sre(e.event_type),
+            error_code: e.error_code.as_deref().map(str::to_string),
         }
     }
 }
@@ -99,7 +103,8 @@ pub struct Summary {
     pub malformed_by_kind: BTreeMap<MalformedKind, u64>,
     pub duplicate_lines: u64,
     pub late_lines: u64,
-    pub quality_lines: u64,
+    /// Lines sent to the SRE queue.
+    pub sre_lines: u64,
     pub first_emit_ms: Option<i64>,
     pub last_emit_ms: Option<i64>,
 }
@@ -149,7 +154,7 @@ impl Ledger {
             s.malformed_lines += !l.valid as u64;
             s.duplicate_lines += l.duplicate as u64;
             s.late_lines += (l.late && !l.duplicate) as u64;
-            s.quality_lines += (l.quality && !l.duplicate) as u64;
+            s.sre_lines += (l.sre && !l.duplicate) as u64;
             if let (Some(k), false) = (l.malformed, l.duplicate) {
                 *s.malformed_by_kind.entry(k).or_default() += 1;
             }
@@ -291,13 +296,14 @@ impl Manifest {
             .collect()
     }
 
-    /// Per-minute SRE counts of the valid lines sent to the quality queue.
+    /// Per-minute SRE counts of the valid lines sent to the SRE queue: what
+    /// sre-buffer must count.
     pub fn sre_counts(&self) -> BTreeMap<SreKey, SreCounts> {
         let mut out: BTreeMap<SreKey, SreCounts> = BTreeMap::new();
         for l in self
             .lines
             .iter()
-            .filter(|l| l.quality && l.valid && !l.duplicate)
+            .filter(|l| l.sre && l.valid && !l.duplicate)
         {
             let key = SreKey {
                 minute_ms: l.event_time_ms - l.event_time_ms.rem_euclid(60_000),
@@ -305,10 +311,9 @@ impl Manifest {
                 device_platform: l.device_platform.clone(),
                 app_version: l.app_version.clone(),
             };
-            // The manifest keeps no error_code: fatal errors are not counted here.
             out.entry(key).or_default().add(SreCounts::of_fields(
                 l.event_type,
-                None,
+                l.error_code.as_deref(),
                 l.watched_ms,
                 l.stalled_ms,
             ));

@@ -47,6 +47,7 @@ pub enum Stream {
     Corruption = 4,
     Late = 5,
     Retry = 6,
+    Release = 7,
 }
 
 /// A deterministic RNG for one stream of one seed.

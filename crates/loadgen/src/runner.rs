@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,10 +13,12 @@ use tokio::time::Instant;
 
 use crate::config::ScenarioConfig;
 use crate::error::LoadgenError;
+use crate::faults::KinesisOutage;
 use crate::manifest::{Ledger, Summary};
 use crate::records::RecordStream;
 use crate::sinks::{
-    DeliveryStats, FileSink, KinesisEventFile, KinesisSink, QualitySink, RetryPolicy, WindowMode,
+    DeliveryStats, FileSink, KinesisApi, KinesisEntry, KinesisEventFile, Outage, Producer,
+    ProducerOptions, RetryPolicy, SqsApi, SrePacker, WindowMode,
 };
 
 /// Where the records go (any combination; at least one).
@@ -47,8 +49,13 @@ pub struct RunOptions {
     pub pace: bool,
     pub progress: bool,
     pub retry: RetryPolicy,
-    /// Longest a record waits in a PutRecords batch while pacing.
+    /// Longest a record waits in a PutRecords batch (or a line in an SQS
+    /// body) while pacing.
     pub max_batch_delay: Duration,
+    /// Records not delivered this long after they were produced are given up.
+    pub record_ttl: Duration,
+    /// The stream refuses writes for a span of the run.
+    pub kinesis_outage: Option<KinesisOutage>,
 }
 
 impl Default for RunOptions {
@@ -58,6 +65,18 @@ impl Default for RunOptions {
             progress: true,
             retry: RetryPolicy::default(),
             max_batch_delay: Duration::from_millis(100),
+            record_ttl: ProducerOptions::default().record_ttl,
+            kinesis_outage: None,
+        }
+    }
+}
+
+impl RunOptions {
+    fn producer(&self) -> ProducerOptions {
+        ProducerOptions {
+            policy: self.retry,
+            linger: self.max_batch_delay,
+            record_ttl: self.record_ttl,
         }
     }
 }
@@ -72,6 +91,8 @@ pub struct RunReport {
     pub start_time_ms: i64,
     pub kinesis: Option<DeliveryStats>,
     pub sqs: Option<DeliveryStats>,
+    /// PutRecords calls refused by the injected outage.
+    pub outage_refused_calls: Option<u64>,
     pub interrupted: bool,
     pub outputs: Outputs,
 }
@@ -125,14 +146,27 @@ pub async fn run(
 ) -> Result<RunReport, LoadgenError> {
     let records = RecordStream::new(cfg.clone())?;
     let mut ledger = Ledger::new(outputs.manifest.is_some());
-    let mut kinesis = match &outputs.stream {
-        Some(s) => Some(KinesisSink::from_env(s, opts.retry).await),
+    let started = Instant::now();
+    let refused = Arc::new(AtomicU64::new(0));
+    let kinesis = match &outputs.stream {
+        Some(s) => {
+            let api = KinesisApi::from_env(s).await;
+            Some(match opts.kinesis_outage {
+                Some(w) => {
+                    let mut api = Outage::kinesis(api, w, started.into_std()).await;
+                    api.refused_calls = refused.clone();
+                    Producer::spawn(api, opts.producer())
+                }
+                None => Producer::spawn(api, opts.producer()),
+            })
+        }
         None => None,
     };
-    let mut sqs = match &outputs.quality_queue_url {
-        Some(q) => Some(QualitySink::from_env(q, opts.retry).await),
+    let sqs = match &outputs.quality_queue_url {
+        Some(q) => Some(Producer::spawn(SqsApi::from_env(q).await, opts.producer())),
         None => None,
     };
+    let mut packer = SrePacker::default();
     let mut file = outputs
         .out_file
         .as_ref()
@@ -159,7 +193,6 @@ pub async fn run(
             stop_on_signal.store(true, Ordering::Relaxed);
         }
     });
-    let started = Instant::now();
     let mut interrupted = false;
     let mut last_tick = started;
     for em in records {
@@ -167,19 +200,18 @@ pub async fn run(
             interrupted = true;
             break;
         }
+        if kinesis.as_ref().is_some_and(Producer::failed) || sqs.as_ref().is_some_and(Producer::failed) {
+            break;
+        }
         if opts.pace {
             let offset = (em.record.emit_ms - cfg.start_time_ms).max(0) as u64;
             let due = started + Duration::from_millis(offset);
             let now = Instant::now();
             if due > now {
-                let wait = due - now;
-                let waited = kinesis.as_ref().and_then(|k| k.pending_age());
-                if wait + waited.unwrap_or_default() > opts.max_batch_delay {
-                    if let Some(k) = &mut kinesis {
-                        k.flush().await?;
-                    }
-                    if let Some(q) = &mut sqs {
-                        q.flush().await?;
+                let waited = packer.age().unwrap_or_default();
+                if due - now + waited > opts.max_batch_delay {
+                    if let (Some(q), Some(body)) = (&sqs, packer.take()) {
+                        q.send(body);
                     }
                 }
                 tokio::time::sleep_until(due).await;
@@ -192,13 +224,15 @@ pub async fn run(
         if let Some(f) = &mut event_file {
             f.write(&em.record)?;
         }
-        if let Some(k) = &mut kinesis {
-            k.push(&em.record).await?;
+        if let Some(k) = &kinesis {
+            k.send(KinesisEntry::from(&em.record));
         }
-        if let Some(q) = &mut sqs {
+        if let Some(q) = &sqs {
             for (body, entry) in em.lines_with_entries() {
-                if entry.quality && !entry.duplicate {
-                    q.push(String::from_utf8_lossy(body).into_owned()).await?;
+                if entry.sre && !entry.duplicate {
+                    if let Some(full) = packer.push(body) {
+                        q.send(full);
+                    }
                 }
             }
         }
@@ -209,12 +243,12 @@ pub async fn run(
                 Some(_) => s.events,
                 None => ((em.record.emit_ms - cfg.start_time_ms).max(0) / 1_000) as u64,
             });
-            let k = kinesis
+            let (k, backlog) = kinesis
                 .as_ref()
-                .map(|k| k.stats().clone())
+                .map(|k| (k.stats(), k.backlog()))
                 .unwrap_or_default();
             bar.set_message(format!(
-                "{} records, {:.0} ev/s, retried {}, throttled {}",
+                "{} records, {:.0} ev/s, retried {}, throttled {}, buffered {backlog}",
                 s.records,
                 s.lines as f64 / started.elapsed().as_secs_f64().max(1e-3),
                 k.retried_entries,
@@ -223,12 +257,20 @@ pub async fn run(
         }
     }
     signal.abort();
-    if let Some(k) = &mut kinesis {
-        k.flush().await?;
+    if let (Some(q), Some(body)) = (&sqs, packer.take()) {
+        q.send(body);
     }
-    if let Some(q) = &mut sqs {
-        q.flush().await?;
+    if kinesis.as_ref().is_some_and(|k| k.backlog() > 0) {
+        bar.set_message("delivering what the stream has not taken yet");
     }
+    let kinesis = match kinesis {
+        Some(k) => Some(k.finish().await?),
+        None => None,
+    };
+    let sqs = match sqs {
+        Some(q) => Some(q.finish().await?),
+        None => None,
+    };
     if let Some(f) = file {
         f.finish()?;
     }
@@ -247,8 +289,11 @@ pub async fn run(
         target_rate: cfg.rate,
         late_hours: cfg.late_hours,
         start_time_ms: cfg.start_time_ms,
-        kinesis: kinesis.map(|k| k.stats().clone()),
-        sqs: sqs.map(|q| q.stats().clone()),
+        outage_refused_calls: opts
+            .kinesis_outage
+            .map(|_| refused.load(Ordering::Relaxed)),
+        kinesis,
+        sqs,
         interrupted,
         outputs,
     })
@@ -256,8 +301,17 @@ pub async fn run(
 
 fn stats_line(s: &DeliveryStats) -> String {
     format!(
-        "calls {}, delivered {}, retried entries {}, throttled {}, failed calls {}, undelivered {}",
-        s.calls, s.delivered, s.retried_entries, s.throttled_entries, s.failed_calls, s.undelivered
+        "calls {}, delivered {}, retried entries {}, throttled {}, failed calls {}, undelivered {} (expired {}); \
+         buffered at most {}, longest wait {:.1} s",
+        s.calls,
+        s.delivered,
+        s.retried_entries,
+        s.throttled_entries,
+        s.failed_calls,
+        s.undelivered,
+        s.expired,
+        s.max_backlog,
+        s.max_wait_ms as f64 / 1_000.0
     )
 }
 
@@ -293,8 +347,8 @@ impl fmt::Display for RunReport {
         )?;
         writeln!(
             f,
-            "  late        {} heartbeats {} h old; quality lines {}",
-            s.late_lines, self.late_hours, s.quality_lines
+            "  late        {} heartbeats {} h old; SRE-queue lines {}",
+            s.late_lines, self.late_hours, s.sre_lines
         )?;
         writeln!(
             f,
@@ -306,6 +360,9 @@ impl fmt::Display for RunReport {
         )?;
         if let Some(k) = &self.kinesis {
             writeln!(f, "  kinesis     {}", stats_line(k))?;
+        }
+        if let Some(n) = self.outage_refused_calls {
+            writeln!(f, "  outage      {n} PutRecords calls refused while the stream was down")?;
         }
         if let Some(q) = &self.sqs {
             writeln!(f, "  sqs         {}", stats_line(q))?;

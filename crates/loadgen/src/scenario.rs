@@ -12,13 +12,14 @@ use playback_domain::{EventType, OwnedEvent};
 use rand::rngs::StdRng;
 use rand::Rng;
 
-pub use crate::config::{BadFirmware, Incident, ScenarioConfig, Spike};
+pub use crate::config::{BadFirmware, BadRelease, Incident, ScenarioConfig, Spike};
 use crate::error::LoadgenError;
 use crate::malformed::{corrupt, MalformedKind};
 use crate::manifest::LineEntry;
 use crate::population::{rng_for, Population, RateGate, Stream, BITRATE_LADDER};
+use crate::release::ReleaseAt;
 use crate::session::{plan_interval, IncidentAt, IntervalEnv, Planned, Session};
-pub use crate::session::{EVENTS_PER_INTERVAL, MEAN_SESSION_S};
+pub use crate::session::{events_per_interval, EVENTS_PER_INTERVAL, MEAN_SESSION_S};
 
 /// One generated event line and its ledger entry (`record`/`line` are set when packed).
 #[derive(Debug, Clone)]
@@ -36,6 +37,8 @@ pub struct Generator {
     rng_incident: StdRng,
     rng_corrupt: StdRng,
     rng_late: StdRng,
+    /// The bad release's draws, and those of every retry session.
+    rng_release: StdRng,
     corrupt_gate: RateGate,
     late_gate: RateGate,
     heap: BinaryHeap<Reverse<(i64, u64, usize)>>,
@@ -48,6 +51,7 @@ pub struct Generator {
     spike: Option<(i64, i64, f64)>,
     spike_injected: bool,
     incident: Option<IncidentAt>,
+    release: Option<ReleaseAt>,
     sessions_of: Vec<u32>,
     emitted: u64,
     h: i64,
@@ -65,8 +69,9 @@ impl Generator {
         );
         let late_gate = RateGate::new(cfg.late_rate, &mut rng_late);
         let h = cfg.heartbeat_ms();
+        let per_interval = events_per_interval(cfg.heartbeat_s, cfg.mean_session_s);
         let base_target =
-            ((cfg.rate * cfg.heartbeat_s as f64 / EVENTS_PER_INTERVAL).round() as usize).max(1);
+            ((cfg.rate * cfg.heartbeat_s as f64 / per_interval).round() as usize).max(1);
         let incident = cfg.incident.as_ref().map(|i| {
             let (start_ms, end_ms) = cfg.incident_interval_ms().expect("incident set");
             IncidentAt {
@@ -84,6 +89,8 @@ impl Generator {
         let mut g = Generator {
             rng: rng_for(cfg.seed, Stream::Sessions),
             rng_incident: rng_for(cfg.seed, Stream::Incident),
+            rng_release: rng_for(cfg.seed, Stream::Release),
+            release: ReleaseAt::of(&cfg),
             sessions_of: vec![0; pop.viewers.len()],
             pop,
             rng_corrupt,
@@ -135,18 +142,30 @@ impl Generator {
     fn start_session(&mut self, at: i64) {
         let viewer = self.rng.random_range(0..self.pop.viewers.len());
         let title = self.pop.catalog.sample(&mut self.rng);
+        self.open_session(at, viewer, title, 1);
+    }
+
+    /// A session of `viewer` on `title`; draws from the session stream for a
+    /// first attempt, from the release stream for a retry (so that failures
+    /// do not reshuffle everyone else's traffic).
+    fn open_session(&mut self, at: i64, viewer: usize, title: usize, attempt: u32) {
+        let rng = if attempt > 1 {
+            &mut self.rng_release
+        } else {
+            &mut self.rng
+        };
         let runtime = self.pop.catalog.runtime_ms[title];
-        let resume = self.rng.random::<f64>() < 0.3;
+        let resume = rng.random::<f64>() < 0.3;
         let position_ms = if resume {
-            self.rng.random_range(0..runtime / 2)
+            rng.random_range(0..runtime / 2)
         } else {
             0
         };
-        let mean = (MEAN_SESSION_S / self.cfg.heartbeat_s as f64).max(2.0);
-        let u: f64 = self.rng.random::<f64>().max(1e-12);
+        let mean = (self.cfg.mean_session_s / self.cfg.heartbeat_s as f64).max(2.0);
+        let u: f64 = rng.random::<f64>().max(1e-12);
         let heartbeats_left = (u.ln() / (1.0 - 1.0 / mean).ln()).floor() as u32 + 1;
         let v = &self.pop.viewers[viewer];
-        let rung = v.max_rung.min(self.rng.random_range(1..=3));
+        let rung = v.max_rung.min(rng.random_range(1..=3));
         self.sessions_of[viewer] += 1;
         let mut start = Planned::new(at, EventType::SessionStart, position_ms);
         start.bitrate = Some(BITRATE_LADDER[rung]);
@@ -159,6 +178,8 @@ impl Generator {
             rung,
             heartbeats_left,
             pending: VecDeque::from([start]),
+            attempt,
+            failed: false,
         };
         let slot = match self.free.pop() {
             Some(s) => {
@@ -178,7 +199,11 @@ impl Generator {
     fn plan(&mut self, slot: usize, t0: i64) {
         let mut s = self.slots[slot].take().expect("planned session exists");
         // Always draw the same uniforms, so scenarios do not shift the base traffic.
-        let u: [f64; 16] = self.rng.random();
+        let u: [f64; 16] = if s.attempt > 1 {
+            self.rng_release.random()
+        } else {
+            self.rng.random()
+        };
         let must_end = s.heartbeats_left == 0 || self.live > self.target_sessions(t0);
         let env = IntervalEnv {
             h: self.h,
@@ -186,8 +211,10 @@ impl Generator {
             viewer: &self.pop.viewers[s.viewer],
             runtime_ms: self.pop.catalog.runtime_ms[s.title],
             incident: self.incident.as_ref(),
+            release: self.release.as_ref(),
         };
-        if plan_interval(&mut s, t0, must_end, &env, &u, &mut self.rng_incident) {
+        let (ri, rr) = (&mut self.rng_incident, &mut self.rng_release);
+        if plan_interval(&mut s, t0, must_end, &env, &u, ri, rr) {
             self.live -= 1;
         }
         let front = s.pending.front().expect("planned").at;
@@ -252,8 +279,12 @@ impl Generator {
             let at = next.at;
             self.push(at, slot);
         } else if p.kind == EventType::SessionEnd {
-            self.slots[slot] = None;
+            let s = self.slots[slot].take().expect("session exists");
             self.free.push(slot);
+            if s.failed && s.attempt < BadRelease::MAX_ATTEMPTS {
+                let at = p.at + self.rng_release.random_range(2_000..6_000);
+                self.open_session(at, s.viewer, s.title, s.attempt + 1);
+            }
             while self.live < self.target_sessions(p.at) {
                 let at = p.at + self.rng.random_range(0..self.h);
                 self.start_session(at);

@@ -1,6 +1,7 @@
 //! One session's life between two heartbeats: what it plans for the next
 //! interval (extras at random instants, then a heartbeat or its end), with
-//! the baseline stall, or the incident's when one applies.
+//! the baseline stall, or the incident's when one applies, and what a bad
+//! release does to it ([`crate::release`]).
 
 use std::collections::VecDeque;
 
@@ -9,6 +10,7 @@ use rand::rngs::StdRng;
 use rand::Rng;
 
 use crate::population::{Viewer, BITRATE_LADDER};
+use crate::release::{Effect, ReleaseAt, CRASH_CODE, START_FAILURE_CODE};
 
 // Chances per heartbeat interval of a session.
 pub(crate) const P_BASE_STALL: f64 = 0.08;
@@ -21,10 +23,13 @@ pub(crate) const P_SKIP: f64 = 0.005;
 pub(crate) const P_SAVE: f64 = 0.003;
 pub(crate) const P_ERROR: f64 = 0.002;
 pub(crate) const P_FATAL: f64 = 0.3;
-/// Mean session length (simulated seconds).
+/// Chance that a start fails on a healthy build (~1 % video-start failures).
+pub(crate) const P_START_FAILURE: f64 = 0.01;
+/// Mean session length by default (simulated seconds): an episode.
 pub const MEAN_SESSION_S: f64 = 1_500.0;
-/// Expected events per session per heartbeat interval (heartbeat + extras +
-/// amortised start/end): turns the target rate into a number of live sessions.
+/// Expected events per session per heartbeat interval (heartbeat + extras;
+/// start and end amortised by [`events_per_interval`]): turns the target rate
+/// into a number of live sessions.
 pub const EVENTS_PER_INTERVAL: f64 = 1.0
     + 2.0 * P_BASE_STALL * P_REBUFFER_EVENTS
     + 2.0 * P_PAUSE
@@ -32,14 +37,17 @@ pub const EVENTS_PER_INTERVAL: f64 = 1.0
     + P_BITRATE
     + P_SKIP
     + P_SAVE
-    + P_ERROR
-    + 0.013;
-pub(crate) const ERROR_CODES: [&str; 4] = [
-    "CDN_TIMEOUT",
-    "DRM_LICENSE_FAILED",
-    "DECODER_ERROR",
-    "MANIFEST_404",
-];
+    + P_ERROR;
+
+/// [`EVENTS_PER_INTERVAL`] plus a start and an end every session lifetime.
+pub fn events_per_interval(heartbeat_s: u32, mean_session_s: f64) -> f64 {
+    EVENTS_PER_INTERVAL + 2.0 * heartbeat_s as f64 / mean_session_s.max(1.0)
+}
+/// Errors the player recovers from (not fatal in `playback_domain::sre`).
+pub(crate) const RECOVERED_CODES: [&str; 2] = ["CDN_TIMEOUT", "SEGMENT_TIMEOUT"];
+/// Why a start fails on a healthy build (start failures in `playback_domain::sre`).
+pub(crate) const START_FAILURE_CODES: [&str; 3] =
+    ["VIDEO_START_FAILED", "DRM_LICENSE_FAILED", "MANIFEST_404"];
 
 #[derive(Debug, Clone)]
 pub(crate) struct Planned {
@@ -76,6 +84,10 @@ pub(crate) struct Session {
     pub rung: usize,
     pub heartbeats_left: u32,
     pub pending: VecDeque<Planned>,
+    /// 1 for a fresh session; n for the viewer's n-th try after failures.
+    pub attempt: u32,
+    /// Ended by a failure the viewer reacts to by trying again.
+    pub failed: bool,
 }
 
 pub(crate) struct IncidentAt {
@@ -93,6 +105,7 @@ pub(crate) struct IntervalEnv<'a> {
     pub viewer: &'a Viewer,
     pub runtime_ms: i64,
     pub incident: Option<&'a IncidentAt>,
+    pub release: Option<&'a ReleaseAt>,
 }
 
 /// Plans the interval from `t0` into `s.pending`; `u` are the session
@@ -105,7 +118,23 @@ pub(crate) fn plan_interval(
     env: &IntervalEnv<'_>,
     u: &[f64; 16],
     rng_incident: &mut StdRng,
+    rng_release: &mut StdRng,
 ) -> bool {
+    let first = s.seq == 1;
+    let effect = env
+        .release
+        .filter(|r| r.affects(env.viewer, t0))
+        .map(|r| r.draw(first, rng_release))
+        .unwrap_or_default();
+    if first && (effect.start_fails || u[2] > 1.0 - P_START_FAILURE) {
+        let code = if effect.start_fails {
+            START_FAILURE_CODE
+        } else {
+            START_FAILURE_CODES[(u[3] * 3.0) as usize % 3]
+        };
+        plan_start_failure(s, t0, u[1], code);
+        return true;
+    }
     let h = env.h;
     let mut ends = must_end;
     let mut until = if ends {
@@ -116,13 +145,27 @@ pub(crate) fn plan_interval(
     let inside = |x: f64, until: i64| t0 + 1 + (x * (until - t0 - 2).max(0) as f64) as i64;
     let mut out: Vec<Planned> = Vec::new();
     let err_at = inside(u[1], until);
-    if u[2] < P_ERROR {
+    let error = if effect.crash {
+        Some((CRASH_CODE, true))
+    } else if u[2] < P_ERROR {
+        let fatal = u[4] < P_FATAL;
+        let code = if fatal {
+            CRASH_CODE
+        } else {
+            RECOVERED_CODES[(u[3] * 2.0) as usize % 2]
+        };
+        Some((code, fatal))
+    } else {
+        None
+    };
+    if let Some((code, fatal)) = error {
         let mut e = Planned::new(err_at, EventType::Error, s.position_ms);
-        e.error_code = Some(ERROR_CODES[(u[3] * ERROR_CODES.len() as f64) as usize % 4]);
+        e.error_code = Some(code);
         out.push(e);
-        if u[4] < P_FATAL && err_at + 500 < until {
+        if fatal && err_at + 500 < until {
             ends = true;
             until = err_at + 500;
+            s.failed = effect.crash;
         }
     }
     let span = until - t0;
@@ -154,6 +197,21 @@ pub(crate) fn plan_interval(
             );
             b.bitrate = Some(BITRATE_LADDER[s.rung]);
             out.push(b);
+        }
+    } else if let Effect {
+        rebuffer: Some((extra, x)),
+        ..
+    } = effect
+    {
+        stalled = extra.min(span / 2);
+        if stalled > 0 {
+            let at = stall_at(x, stalled);
+            out.push(Planned::new(at, EventType::RebufferStart, s.position_ms));
+            out.push(Planned::new(
+                at + stalled,
+                EventType::RebufferEnd,
+                s.position_ms,
+            ));
         }
     } else if u[5] < P_BASE_STALL {
         let mean = env.baseline_stall * h as f64 / P_BASE_STALL;
@@ -227,4 +285,18 @@ pub(crate) fn plan_interval(
     out.push(last);
     s.pending.extend(out);
     ends
+}
+
+/// A start that never shows a frame: the error 0.5-2.5 s in, the session's
+/// end just after (all of it spent waiting), and the viewer will try again.
+fn plan_start_failure(s: &mut Session, t0: i64, x: f64, code: &'static str) {
+    let err_at = t0 + 500 + (x * 2_000.0) as i64;
+    let mut e = Planned::new(err_at, EventType::Error, s.position_ms);
+    e.error_code = Some(code);
+    let mut end = Planned::new(err_at + 200, EventType::SessionEnd, s.position_ms);
+    end.watched = Some(0);
+    end.stalled = Some(err_at + 200 - t0);
+    end.bitrate = Some(BITRATE_LADDER[s.rung]);
+    s.failed = true;
+    s.pending.extend([e, end]);
 }

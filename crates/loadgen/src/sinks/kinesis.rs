@@ -1,16 +1,19 @@
 //! PutRecords to a Kinesis data stream: batches of at most 500 records and
-//! 5 MiB, partial failures retried entry by entry.
+//! 5 MiB, partial failures retried entry by entry; and the stream outage a
+//! run can inject ([`Outage`]).
 
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
 
 use aws_config::BehaviorVersion;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use aws_sdk_kinesis::Client;
 
-use super::RetryPolicy;
-use super::{classify, is_throttle_code, BatchApi, CallError, Deliverer, DeliveryStats, Outcome};
+use super::{classify, is_throttle_code, BatchApi, CallError, Outcome};
 use crate::error::LoadgenError;
+use crate::faults::KinesisOutage;
 use crate::records::Record;
 
 /// PutRecords limits.
@@ -60,6 +63,12 @@ impl KinesisApi {
 
 impl BatchApi for KinesisApi {
     type Entry = KinesisEntry;
+    const MAX_ENTRIES: usize = MAX_RECORDS_PER_CALL;
+    const MAX_BYTES: usize = MAX_BYTES_PER_CALL;
+
+    fn size(entry: &KinesisEntry) -> usize {
+        entry.size()
+    }
 
     async fn send(&self, entries: &[KinesisEntry]) -> Result<Vec<Outcome>, CallError> {
         let records = entries
@@ -105,63 +114,62 @@ impl BatchApi for KinesisApi {
     }
 }
 
-/// Buffers records into PutRecords-sized batches and delivers them.
-pub struct KinesisSink<A: BatchApi<Entry = KinesisEntry> = KinesisApi> {
-    deliverer: Deliverer<A>,
-    batch: Vec<KinesisEntry>,
-    batch_bytes: usize,
-    oldest: Option<Instant>,
+/// A stream that is down for a span of the run: during it every call goes to
+/// `down`, a client of an endpoint that refuses connections, so the producer
+/// sees what an outage looks like through the real SDK (dispatch failures,
+/// the SDK's own retries, then ours), not a made-up error.
+pub struct Outage<A> {
+    pub up: A,
+    pub down: A,
+    pub window: KinesisOutage,
+    pub started: Instant,
+    /// Calls sent to `down` (shared, so a run can report it).
+    pub refused_calls: Arc<AtomicU64>,
 }
 
-impl KinesisSink<KinesisApi> {
-    pub async fn from_env(stream: &str, policy: RetryPolicy) -> Self {
-        KinesisSink::new(KinesisApi::from_env(stream).await, policy)
+impl Outage<KinesisApi> {
+    /// `up` as given; `down` the same stream behind a port nothing listens on.
+    pub async fn kinesis(up: KinesisApi, window: KinesisOutage, started: Instant) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_or(9, |a| a.port());
+        let conf = aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(format!("http://127.0.0.1:{port}"))
+            .load()
+            .await;
+        let down = KinesisApi {
+            client: Client::new(&conf),
+            stream: up.stream.clone(),
+        };
+        Outage {
+            up,
+            down,
+            window,
+            started,
+            refused_calls: Default::default(),
+        }
     }
 }
 
-impl<A: BatchApi<Entry = KinesisEntry>> KinesisSink<A> {
-    pub fn new(api: A, policy: RetryPolicy) -> Self {
-        KinesisSink {
-            deliverer: Deliverer::new(api, policy),
-            batch: Vec::with_capacity(MAX_RECORDS_PER_CALL),
-            batch_bytes: 0,
-            oldest: None,
+impl<A: BatchApi> BatchApi for Outage<A> {
+    type Entry = A::Entry;
+    const MAX_ENTRIES: usize = A::MAX_ENTRIES;
+    const MAX_BYTES: usize = A::MAX_BYTES;
+
+    fn size(entry: &A::Entry) -> usize {
+        A::size(entry)
+    }
+
+    async fn send(&self, entries: &[A::Entry]) -> Result<Vec<Outcome>, CallError> {
+        if self.window.covers(self.started.elapsed()) {
+            self.refused_calls.fetch_add(1, Ordering::Relaxed);
+            self.down.send(entries).await
+        } else {
+            self.up.send(entries).await
         }
     }
 
-    /// Adds a record; sends the batch when it is full.
-    pub async fn push(&mut self, record: &Record) -> Result<(), LoadgenError> {
-        let entry = KinesisEntry::from(record);
-        if self.batch_bytes + entry.size() > MAX_BYTES_PER_CALL {
-            self.flush().await?;
-        }
-        self.batch_bytes += entry.size();
-        self.batch.push(entry);
-        self.oldest.get_or_insert_with(Instant::now);
-        if self.batch.len() >= MAX_RECORDS_PER_CALL {
-            self.flush().await?;
-        }
-        Ok(())
-    }
-
-    /// Sends what is buffered (retrying failed entries as the policy allows).
-    pub async fn flush(&mut self) -> Result<(), LoadgenError> {
-        let batch = std::mem::take(&mut self.batch);
-        self.batch_bytes = 0;
-        self.oldest = None;
-        self.deliverer.deliver(batch).await.map(drop)
-    }
-
-    /// How long the oldest buffered record has waited.
-    pub fn pending_age(&self) -> Option<Duration> {
-        self.oldest.map(|t| t.elapsed())
-    }
-
-    pub fn pending(&self) -> usize {
-        self.batch.len()
-    }
-
-    pub fn stats(&self) -> &DeliveryStats {
-        &self.deliverer.stats
+    fn error(&self, message: String) -> LoadgenError {
+        self.up.error(message)
     }
 }

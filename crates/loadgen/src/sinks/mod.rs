@@ -1,10 +1,12 @@
-//! Where records go: Kinesis, files, and the SQS quality queue. The batch
-//! APIs share one delivery loop: send, keep only the entries that failed,
-//! back off by the workspace's retry policy (`playback_aws::retry`, backon's
-//! exponential with jitter), try again, up to a bounded number of attempts.
+//! Where records go: Kinesis, files, and the SQS SRE queue. The two batch
+//! APIs share one delivery loop ([`Deliverer`]: send, keep only the entries
+//! that failed, back off by the workspace's retry policy, `playback_aws::retry`,
+//! try again, up to a bounded number of attempts) and one background
+//! [`Producer`] that buffers through an outage, as a producer library does.
 
 pub mod file;
 pub mod kinesis;
+pub mod producer;
 pub mod sqs;
 
 use std::future::Future;
@@ -17,8 +19,9 @@ use serde::Serialize;
 use crate::error::LoadgenError;
 
 pub use file::{read_records_file, FileRecord, FileSink, KinesisEventFile, WindowMode};
-pub use kinesis::{KinesisApi, KinesisEntry, KinesisSink};
-pub use sqs::{QualitySink, SqsApi};
+pub use kinesis::{KinesisApi, KinesisEntry, Outage};
+pub use producer::{Producer, ProducerOptions};
+pub use sqs::{SqsApi, SrePacker};
 
 /// Verdict on one entry of a batch call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,8 +91,13 @@ pub(crate) fn is_throttle_code(code: &str) -> bool {
 }
 
 /// One batch API (PutRecords, SendMessageBatch): a verdict per entry, in order.
-pub trait BatchApi {
-    type Entry: Send + Sync;
+pub trait BatchApi: Send + Sync + 'static {
+    type Entry: Send + Sync + 'static;
+    /// Entries one call may carry.
+    const MAX_ENTRIES: usize;
+    /// Bytes one call may carry, as [`BatchApi::size`] counts them.
+    const MAX_BYTES: usize;
+    fn size(entry: &Self::Entry) -> usize;
     fn send(
         &self,
         entries: &[Self::Entry],
@@ -138,8 +146,17 @@ pub struct DeliveryStats {
     /// Entries refused for throughput (counted per attempt).
     pub throttled_entries: u64,
     pub failed_calls: u64,
-    /// Entries given up on after the last attempt.
+    /// Entries given up on: refused for good, a non-retriable call failure,
+    /// or older than the producer's record TTL.
     pub undelivered: u64,
+    /// Of those, the entries dropped for their age.
+    pub expired: u64,
+    /// Most entries waiting in the producer at once.
+    pub max_backlog: u64,
+    /// Longest an entry waited between `send` and its delivery, ms.
+    pub max_wait_ms: u64,
+    /// Rounds of the retry policy that ended with entries still failing.
+    pub exhausted_rounds: u64,
 }
 
 /// The retry loop around a [`BatchApi`].
@@ -147,6 +164,8 @@ pub struct Deliverer<A: BatchApi> {
     pub api: A,
     pub policy: RetryPolicy,
     pub stats: DeliveryStats,
+    /// The last retryable call failure, for the report.
+    pub last_error: Option<String>,
 }
 
 impl<A: BatchApi> Deliverer<A> {
@@ -155,11 +174,14 @@ impl<A: BatchApi> Deliverer<A> {
             api,
             policy,
             stats: DeliveryStats::default(),
+            last_error: None,
         }
     }
 
-    /// Delivers a batch. Returns the entries still failing after the last
-    /// attempt (also counted as undelivered); errors if a call keeps failing.
+    /// Delivers a batch through one round of the retry policy. Returns the
+    /// entries still failing for a passing reason after the last attempt
+    /// (the caller decides whether to keep them); errors on a call failure
+    /// retrying cannot help (those entries are counted undelivered).
     pub async fn deliver(
         &mut self,
         mut pending: Vec<A::Entry>,
@@ -171,7 +193,7 @@ impl<A: BatchApi> Deliverer<A> {
                 return Ok(pending);
             }
             self.stats.calls += 1;
-            let call_error = match self.api.send(&pending).await {
+            match self.api.send(&pending).await {
                 Ok(outcomes) => {
                     let mut failed = Vec::new();
                     let mut outcomes = outcomes.into_iter();
@@ -190,32 +212,28 @@ impl<A: BatchApi> Deliverer<A> {
                         }
                     }
                     pending = failed;
-                    None
                 }
                 Err(e) => {
                     self.stats.failed_calls += 1;
                     if e.throttled {
                         self.stats.throttled_entries += pending.len() as u64;
                     }
-                    Some(e)
+                    if !e.retryable {
+                        self.stats.undelivered += pending.len() as u64;
+                        return Err(self.api.error(format!(
+                            "{} (attempt {attempt}/{})",
+                            e.message, self.policy.max_attempts
+                        )));
+                    }
+                    self.last_error = Some(e.message);
                 }
-            };
+            }
             if pending.is_empty() {
                 return Ok(pending);
             }
-            let delay = match &call_error {
-                Some(e) if !e.retryable => None,
-                _ => delays.next(),
-            };
-            let Some(delay) = delay else {
-                self.stats.undelivered += pending.len() as u64;
-                return match call_error {
-                    Some(e) => Err(self.api.error(format!(
-                        "{} (attempt {attempt}/{})",
-                        e.message, self.policy.max_attempts
-                    ))),
-                    None => Ok(pending),
-                };
+            let Some(delay) = delays.next() else {
+                self.stats.exhausted_rounds += 1;
+                return Ok(pending);
             };
             self.stats.retried_entries += pending.len() as u64;
             tokio::time::sleep(delay).await;

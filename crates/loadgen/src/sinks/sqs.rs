@@ -1,15 +1,25 @@
-//! The playback-quality events to the SRE queue, as producers send them:
+//! The SRE queue's lines (`playback_domain::sre::feeds_sre`: the quality
+//! events and their denominators, session starts and heartbeats), packed as
+//! newline-delimited JSON into message bodies of up to 64 KiB (SQS bills per
+//! 64 KiB chunk, so a packed body costs what one event did) and sent by
 //! SendMessageBatch, 10 messages per call, failed entries retried.
+
+use std::time::{Duration, Instant};
 
 use aws_config::BehaviorVersion;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use aws_sdk_sqs::Client;
 
-use super::RetryPolicy;
-use super::{classify, is_throttle_code, BatchApi, CallError, Deliverer, DeliveryStats, Outcome};
+use playback_domain::event::MAX_EVENTS_PER_RECORD;
+
+use super::{classify, is_throttle_code, BatchApi, CallError, Outcome};
 use crate::error::LoadgenError;
 
 pub const MAX_MESSAGES_PER_CALL: usize = 10;
+/// SendMessageBatch's limit on the bodies of one call.
+pub const MAX_BYTES_PER_CALL: usize = 256 * 1024;
+/// A packed body: one SQS billing chunk.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct SqsApi {
@@ -29,6 +39,12 @@ impl SqsApi {
 
 impl BatchApi for SqsApi {
     type Entry = String;
+    const MAX_ENTRIES: usize = MAX_MESSAGES_PER_CALL;
+    const MAX_BYTES: usize = MAX_BYTES_PER_CALL;
+
+    fn size(body: &String) -> usize {
+        body.len()
+    }
 
     async fn send(&self, bodies: &[String]) -> Result<Vec<Outcome>, CallError> {
         let entries = bodies
@@ -81,40 +97,41 @@ impl BatchApi for SqsApi {
     }
 }
 
-/// Buffers quality-event bodies ten at a time.
-pub struct QualitySink<A: BatchApi<Entry = String> = SqsApi> {
-    deliverer: Deliverer<A>,
-    batch: Vec<String>,
+/// Packs lines into message bodies: at most [`MAX_BODY_BYTES`] and
+/// [`MAX_EVENTS_PER_RECORD`] lines (a consumer refuses more as `oversized`).
+#[derive(Debug, Default)]
+pub struct SrePacker {
+    body: String,
+    lines: usize,
+    since: Option<Instant>,
 }
 
-impl QualitySink<SqsApi> {
-    pub async fn from_env(queue_url: &str, policy: RetryPolicy) -> Self {
-        QualitySink::new(SqsApi::from_env(queue_url).await, policy)
-    }
-}
-
-impl<A: BatchApi<Entry = String>> QualitySink<A> {
-    pub fn new(api: A, policy: RetryPolicy) -> Self {
-        QualitySink {
-            deliverer: Deliverer::new(api, policy),
-            batch: Vec::with_capacity(MAX_MESSAGES_PER_CALL),
+impl SrePacker {
+    /// Adds a line; returns the previous body when this one did not fit.
+    pub fn push(&mut self, line: &[u8]) -> Option<String> {
+        let line = String::from_utf8_lossy(line);
+        let full = self.lines > 0
+            && (self.body.len() + 1 + line.len() > MAX_BODY_BYTES
+                || self.lines >= MAX_EVENTS_PER_RECORD);
+        let sealed = if full { self.take() } else { None };
+        if self.lines > 0 {
+            self.body.push('\n');
         }
+        self.body.push_str(&line);
+        self.lines += 1;
+        self.since.get_or_insert_with(Instant::now);
+        sealed
     }
 
-    pub async fn push(&mut self, body: String) -> Result<(), LoadgenError> {
-        self.batch.push(body);
-        if self.batch.len() >= MAX_MESSAGES_PER_CALL {
-            self.flush().await?;
-        }
-        Ok(())
+    /// The body so far, if any.
+    pub fn take(&mut self) -> Option<String> {
+        self.since = None;
+        self.lines = 0;
+        (!self.body.is_empty()).then(|| std::mem::take(&mut self.body))
     }
 
-    pub async fn flush(&mut self) -> Result<(), LoadgenError> {
-        let batch = std::mem::take(&mut self.batch);
-        self.deliverer.deliver(batch).await.map(drop)
-    }
-
-    pub fn stats(&self) -> &DeliveryStats {
-        &self.deliverer.stats
+    /// How long the body's first line has waited.
+    pub fn age(&self) -> Option<Duration> {
+        self.since.map(|t| t.elapsed())
     }
 }
