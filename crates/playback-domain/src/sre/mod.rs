@@ -206,13 +206,18 @@ impl IncidentKind {
 
 /// The rule, parameters from `infra/pipeline.json` `sre`.
 ///
-/// A minute breaches a kind when its sample is at least the minimum and its
-/// rate exceeds `max(floor, margin x baseline)`, the baseline being the
+/// A minute breaches a kind when its sample is at least the minimum and even
+/// the lower confidence bound of its rate (`confidence_z` standard errors:
+/// Wilson's for a failure proportion, a Poisson bound for rebuffer starts)
+/// exceeds `max(floor, margin x baseline)`, the baseline being the
 /// slice's pooled rate over the previous `baseline_minutes` (sum of
 /// numerators over sum of denominators: a pooled rate is not thrown by one
 /// noisy small minute). The floor makes a small slice show a real excess,
 /// not 1 failure in 3 attempts against a baseline of 0; the margin makes a
-/// slice with a normally high rate (an old TV build) page only on a rise.
+/// slice with a normally high rate (an old TV build) page only on a rise; the
+/// bound keeps 2 failures in 20 attempts (10 %, a fluke at a 1 % baseline
+/// that a point estimate would page on in some slice every few minutes) from
+/// paging, while 10 in 20 does.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SreRule {
@@ -230,6 +235,8 @@ pub struct SreRule {
     pub min_session_minutes: f64,
     /// Minutes without a breach after which an open incident resolves.
     pub quiet_minutes: u32,
+    /// Standard errors below the observed rate the bound is taken at.
+    pub confidence_z: f64,
 }
 
 impl Default for SreRule {
@@ -243,6 +250,7 @@ impl Default for SreRule {
             min_attempts: 20,
             min_session_minutes: 20.0,
             quiet_minutes: 5,
+            confidence_z: 3.0,
         }
     }
 }
@@ -256,7 +264,32 @@ pub struct Signal {
     pub threshold: f64,
     /// The denominator: attempts or session-minutes.
     pub sample: f64,
+    /// The rate's lower confidence bound: what is compared to the threshold.
+    pub lower_bound: f64,
     pub breached: bool,
+}
+
+/// Wilson's lower bound of a proportion `k / n` at `z` (k capped at n: crashes
+/// and failed starts together can outnumber attempts).
+pub fn wilson_lower(k: f64, n: f64, z: f64) -> f64 {
+    if n <= 0.0 {
+        return 0.0;
+    }
+    let p = (k / n).clamp(0.0, 1.0);
+    let z2n = z * z / n;
+    let centre = p + z2n / 2.0;
+    let spread = z * (p * (1.0 - p) / n + z2n / (4.0 * n)).sqrt();
+    ((centre - spread) / (1.0 + z2n)).max(0.0)
+}
+
+/// A lower bound of a Poisson rate: `k` events over `exposure`, at `z`
+/// (the square-root approximation, `(sqrt(k) - z/2)^2 / exposure`).
+pub fn poisson_lower(k: f64, exposure: f64, z: f64) -> f64 {
+    let root = k.max(0.0).sqrt() - z / 2.0;
+    if exposure <= 0.0 || root <= 0.0 {
+        return 0.0;
+    }
+    root * root / exposure
 }
 
 impl SreRule {
@@ -283,15 +316,19 @@ impl SreRule {
             .map(|&kind| {
                 let baseline_rate = baseline.rate(kind);
                 let threshold = self.floor(kind).max(self.margin * baseline_rate);
-                let (_, sample) = minute.ratio(kind);
-                let rate = minute.rate(kind);
+                let (events, sample) = minute.ratio(kind);
+                let lower_bound = match kind {
+                    IncidentKind::RebufferStarts => poisson_lower(events, sample, self.confidence_z),
+                    _ => wilson_lower(events, sample, self.confidence_z),
+                };
                 Signal {
                     kind,
-                    rate,
+                    rate: minute.rate(kind),
                     baseline_rate,
                     threshold,
                     sample,
-                    breached: sample >= self.min_sample(kind) && rate > threshold,
+                    lower_bound,
+                    breached: sample >= self.min_sample(kind) && lower_bound > threshold,
                 }
             })
             .collect()

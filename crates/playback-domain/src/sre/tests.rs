@@ -57,13 +57,40 @@ fn floor_applies_when_the_baseline_is_clean() {
     );
     assert_eq!(s.threshold, rule.failure_rate_floor);
     assert!(!s.breached);
+    // 3 in 40 (7.5 %) is above the floor but could be luck at this sample;
+    // 10 in 40 is not.
     let s = signal(
         &rule,
         &counts(40, 3, 0, 0),
         &counts(400, 0, 0, 0),
         IncidentKind::PlaybackFailures,
     );
-    assert!(s.breached, "7.5 % > 5 % floor");
+    assert!(s.rate > s.threshold && s.lower_bound < s.threshold && !s.breached);
+    let s = signal(
+        &rule,
+        &counts(40, 10, 0, 0),
+        &counts(400, 0, 0, 0),
+        IncidentKind::PlaybackFailures,
+    );
+    assert!(s.breached, "{s:?}");
+}
+
+#[test]
+fn the_bounds_discount_small_samples() {
+    let z = 3.0;
+    // 2 in 20 at a 1 % baseline is a fluke some slice shows every few minutes.
+    assert!(wilson_lower(2.0, 20.0, z) < 0.05);
+    assert!(wilson_lower(10.0, 20.0, z) > 0.2);
+    // The same proportion is surer with more attempts, never above itself.
+    let (small, big) = (wilson_lower(10.0, 100.0, z), wilson_lower(100.0, 1_000.0, z));
+    assert!(small < big && big < 0.1);
+    assert_eq!(wilson_lower(0.0, 0.0, z), 0.0);
+    assert!(wilson_lower(30.0, 20.0, z) <= 1.0, "capped at every attempt failing");
+    // Rebuffers: 5 in 20 session-minutes proves nothing; 70 proves > 2 a minute.
+    assert_eq!(poisson_lower(2.0, 20.0, z), 0.0);
+    assert!(poisson_lower(5.0, 20.0, z) < 0.25 * 0.5);
+    assert!(poisson_lower(70.0, 20.0, z) > 2.0);
+    assert_eq!(poisson_lower(10.0, 0.0, z), 0.0);
 }
 
 #[test]
@@ -101,9 +128,9 @@ fn big_healthy_slice_does_not_page_on_a_normal_minute() {
 fn big_slice_pages_on_a_rise_over_its_own_baseline() {
     let rule = SreRule::default();
     let base = counts(50_000, 2_000, 200_000, 60_000);
-    let now = counts(5_000, 450, 20_000, 6_500); // 9 % vs 4 % x 2
+    let now = counts(5_000, 500, 20_000, 6_500); // 10 % vs 4 % x 2
     let s = signal(&rule, &now, &base, IncidentKind::PlaybackFailures);
-    assert!(s.breached);
+    assert!(s.breached, "{s:?}");
     assert!((s.threshold - 0.08).abs() < 1e-9);
 }
 
@@ -136,6 +163,7 @@ fn sig(rate: f64, breached: bool) -> Signal {
         baseline_rate: 0.01,
         threshold: 0.05,
         sample: 30.0,
+        lower_bound: rate,
         breached,
     }
 }

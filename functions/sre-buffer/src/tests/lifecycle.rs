@@ -107,13 +107,14 @@ async fn one_incident_across_batches_and_redeliveries_paged_once_then_resolved()
     // The same message redelivered, and a second batch of the same minute.
     assert!(run(&h, 0, vec![bad("a", 0)]).await.incidents.is_empty());
     assert!(run(&h, 0, vec![bad("b", 0)]).await.incidents.is_empty());
-    // Later breaching minutes update it.
-    let report = run(&h, 1, vec![minute_msg("c", BAD, 1, 40, 30)]).await;
+    // Later breaching minutes update it (every attempt failing: even the
+    // rate's lower bound beats twice minute 0's 30 %).
+    let report = run(&h, 1, vec![minute_msg("c", BAD, 1, 40, 40)]).await;
     assert!(report.incidents.is_empty());
     let i = incident(&h, BAD).unwrap();
     assert_eq!(i.key.minute_ms, T0, "still the incident opened at minute 0");
     assert_eq!(i.last_breach_minute_ms, T0 + 60_000);
-    assert_eq!(i.peak_rate, 0.75);
+    assert_eq!(i.peak_rate, 1.0);
     assert!(i.notified);
     assert_eq!(h.pager.pages.lock().unwrap().len(), 1, "paged once");
     // Quiet minutes 2..=5: still open; minute 6 is the 5th minute after the last breach.
