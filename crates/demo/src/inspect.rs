@@ -8,6 +8,7 @@ use playback_aws::dynamo::{get_i64, get_s, get_u64, Item};
 use playback_aws::windows_store;
 use playback_domain::lake::LakeRow;
 use playback_domain::ports::DeadLetter;
+use playback_domain::sre::incident::Incident;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertRow {
@@ -255,4 +256,23 @@ pub async fn stream_ends(
         }
     }
     Ok((ends, records))
+}
+
+/// The SRE incidents (open and resolved) in the SRE table.
+pub async fn incidents(dynamo: &aws_sdk_dynamodb::Client, table: &str) -> Result<Vec<Incident>> {
+    scan(dynamo, table)
+        .await?
+        .iter()
+        .filter(|i| get_s(i, "pk").is_some_and(|pk| pk.starts_with("inc#")))
+        .map(|i| playback_aws::sre_store::incident_of(i).context("reading an incident item"))
+        .collect()
+}
+
+/// The SRE pages among the messages delivered to the on-call's queue (QoE
+/// alerts share the topic and are left out).
+pub fn sre_pages(bodies: &[String]) -> Vec<Incident> {
+    bodies
+        .iter()
+        .filter_map(|b| serde_json::from_str(b).ok())
+        .collect()
 }

@@ -1,6 +1,7 @@
 //! `make demo`: the whole pipeline on this machine. Creates the resources on
 //! the emulator, runs the local pipeline, plays a scenario with a rebuffering
-//! incident and a bad firmware build, then shows what each path produced.
+//! incident, a bad firmware build and a bad release, then shows what each
+//! path produced.
 
 use demo::report;
 
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use loadgen::{BadFirmware, Incident, ScenarioConfig};
+use loadgen::{BadFirmware, BadRelease, Incident, ScenarioConfig};
 use local_pipeline::{setup, LocalOverrides, Pipeline, PipelineOptions, Topology};
 
 #[derive(Parser, Debug)]
@@ -34,6 +35,10 @@ struct Args {
     /// app_version:rate of malformed events from a bad build
     #[arg(long, default_value = "5.4.0-beta:0.2")]
     bad_firmware: BadFirmware,
+    /// version:platform:region:start_s:duration_s:failure_rate of a build
+    /// that fails to play (the SRE path's incident)
+    #[arg(long, default_value = "5.2.0:tv:eu-west:20:50:0.6")]
+    bad_release: BadRelease,
     #[arg(long, default_value_t = 0.01)]
     retry_rate: f64,
     #[arg(long, default_value_t = 0.005)]
@@ -89,6 +94,7 @@ async fn main() -> Result<()> {
         pack_linger_s: 2.0,
         incident: Some(args.incident.clone()),
         bad_firmware: Some(args.bad_firmware.clone()),
+        bad_release: Some(args.bad_release.clone()),
         retry_rate: args.retry_rate,
         late_rate: args.late_rate,
         ..Default::default()
@@ -98,6 +104,16 @@ async fn main() -> Result<()> {
         "==> playing {:.0} s at {:.0} events/s: incident on {} / {} from +{:.0} s for {:.0} s, bad build {} ({:.0} % malformed)",
         args.duration_s, args.rate, args.incident.title_id, args.incident.region, args.incident.start_s,
         args.incident.duration_s, args.bad_firmware.app_version, args.bad_firmware.rate * 100.0
+    );
+    let b = &args.bad_release;
+    println!(
+        "    bad release {} on {} in {} from +{:.0} s for {:.0} s: {:.0} % of starts fail",
+        b.app_version,
+        b.device_platform,
+        b.region,
+        b.start_s,
+        b.duration_s,
+        b.failure_rate * 100.0
     );
     let outputs = loadgen::runner::Outputs {
         stream: Some(resources.stream_name.clone()),

@@ -187,6 +187,14 @@ impl Manifest {
     }
 
     /// Malformed lines a consumer will see (re-sends included).
+    /// Malformed lines sent to the SRE queue (what sre-buffer dead-letters).
+    pub fn malformed_sre_lines(&self) -> u64 {
+        self.lines
+            .iter()
+            .filter(|l| !l.valid && l.sre && !l.duplicate)
+            .count() as u64
+    }
+
     pub fn malformed_lines(&self) -> u64 {
         self.lines.iter().filter(|l| !l.valid).count() as u64
     }

@@ -46,6 +46,9 @@ pub struct Resources {
     pub poison_dlq_arn: String,
     pub lake_bucket: String,
     pub alerts_topic_arn: Option<String>,
+    /// A queue subscribed to the alerts topic: the on-call's pager, where a
+    /// run can see the pages that were delivered.
+    pub pages_queue_url: Option<String>,
 }
 
 impl Resources {
@@ -123,6 +126,10 @@ pub async fn setup(aws: &SdkConfig, t: &Topology) -> Result<Resources> {
             None
         }
     };
+    let pages_queue_url = match &alerts_topic_arn {
+        Some(topic) => Some(pages_queue(aws, &sqs, topic, &format!("{}-pages", t.alerts.topic)).await?),
+        None => None,
+    };
     Ok(Resources {
         region,
         account,
@@ -141,7 +148,45 @@ pub async fn setup(aws: &SdkConfig, t: &Topology) -> Result<Resources> {
         poison_dlq_arn,
         lake_bucket: t.lake.bucket.clone(),
         alerts_topic_arn,
+        pages_queue_url,
     })
+}
+
+/// A queue subscribed to `topic` with raw delivery (the body is the page),
+/// with the policy that lets the topic send to it.
+async fn pages_queue(
+    aws: &SdkConfig,
+    sqs: &aws_sdk_sqs::Client,
+    topic: &str,
+    name: &str,
+) -> Result<String> {
+    let (url, arn) = queue(sqs, name).await?;
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": "sns.amazonaws.com" },
+            "Action": "sqs:SendMessage",
+            "Resource": arn,
+            "Condition": { "ArnEquals": { "aws:SourceArn": topic } }
+        }]
+    });
+    sqs.set_queue_attributes()
+        .queue_url(&url)
+        .attributes(QueueAttributeName::Policy, policy.to_string())
+        .send()
+        .await
+        .map_err(aws_err("sqs.SetQueueAttributes"))?;
+    aws_sdk_sns::Client::new(aws)
+        .subscribe()
+        .topic_arn(topic)
+        .protocol("sqs")
+        .endpoint(&arn)
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await
+        .map_err(aws_err("sns.Subscribe"))?;
+    Ok(url)
 }
 
 /// CreateQueue is idempotent for the same name and attributes: attributes are set after.

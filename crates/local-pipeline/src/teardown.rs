@@ -65,7 +65,8 @@ pub async fn teardown(aws: &SdkConfig, r: &Resources) -> Result<()> {
     }
 
     let sqs = aws_sdk_sqs::Client::new(aws);
-    for url in [&r.quality_queue_url, &r.quality_dlq_url, &r.poison_dlq_url] {
+    let queues = [&r.quality_queue_url, &r.quality_dlq_url, &r.poison_dlq_url];
+    for url in queues.into_iter().chain(&r.pages_queue_url) {
         let e = sqs.delete_queue().queue_url(url).send().await;
         note(format!("queue {url}"), gone(e, "sqs.DeleteQueue"));
     }

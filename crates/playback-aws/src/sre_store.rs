@@ -85,7 +85,8 @@ fn state_str(s: IncidentState) -> &'static str {
     }
 }
 
-fn incident_of(item: &Item) -> PortResult<Incident> {
+/// An incident item (`pk` = `inc#<slice>`) as the domain type.
+pub fn incident_of(item: &Item) -> PortResult<Incident> {
     let kind = get_s(item, "kind")
         .as_deref()
         .and_then(kind_of)

@@ -1,0 +1,131 @@
+//! The SRE path's part of the demo: the incidents sre-buffer opened from the
+//! SQS quality queue, the bad release's detection latency from its first
+//! failing event, the pages delivered to the on-call's queue, and no
+//! incident a fault does not explain.
+
+use anyhow::Result;
+use loadgen::{BadRelease, Incident as QoeIncident, Manifest};
+use local_pipeline::{Resources, Topology};
+use playback_domain::sre::incident::Incident;
+use playback_domain::sre::IncidentKind;
+
+use crate::inspect;
+
+/// The bad release's first failing event (event time, ms): the first error
+/// its slice sent once the release started.
+pub fn first_failure_ms(manifest: &Manifest, release: &BadRelease) -> Option<i64> {
+    let (start, _) = manifest.config.bad_release_interval_ms()?;
+    manifest
+        .lines
+        .iter()
+        .filter(|l| l.valid && l.error_code.is_some() && l.event_time_ms >= start)
+        .filter(|l| in_slice(release, &l.region, &l.device_platform, &l.app_version))
+        .map(|l| l.event_time_ms)
+        .min()
+}
+
+fn in_slice(r: &BadRelease, region: &str, platform: &str, version: &str) -> bool {
+    (
+        r.region.as_str(),
+        r.device_platform.as_str(),
+        r.app_version.as_str(),
+    ) == (region, platform, version)
+}
+
+/// Why an incident is there: the bad release, the title's rebuffering
+/// incident (it stalls every slice of its region that watches the title), or
+/// nothing injected (a false incident).
+pub fn cause(i: &Incident, release: &BadRelease, qoe: &QoeIncident) -> &'static str {
+    let k = &i.key;
+    if in_slice(release, &k.region, &k.device_platform, &k.app_version) {
+        "bad release"
+    } else if i.kind == IncidentKind::RebufferStarts && k.region == qoe.region {
+        "title incident"
+    } else {
+        "none (false)"
+    }
+}
+
+fn hms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+/// Prints the section; returns the checks (passed, what).
+pub async fn show(
+    aws: &aws_config::SdkConfig,
+    t: &Topology,
+    r: &Resources,
+    manifest: &Manifest,
+    qoe: &QoeIncident,
+) -> Result<Vec<(bool, String)>> {
+    let Some(release) = manifest.config.bad_release.clone() else {
+        return Ok(Vec::new());
+    };
+    let rule = &t.sre;
+    println!(
+        "\n==> SRE incidents (a slice-minute's rate, at its lower bound z = {}, above max(floor, {} x its last {} min); min {} attempts / {} session-min)",
+        rule.confidence_z, rule.margin, rule.baseline_minutes, rule.min_attempts, rule.min_session_minutes
+    );
+    let dynamo = aws_sdk_dynamodb::Client::new(aws);
+    let mut incidents = inspect::incidents(&dynamo, &r.sre_table).await?;
+    incidents.sort_by_key(|i| i.opened_at_ms);
+    let first = first_failure_ms(manifest, &release);
+    for i in &incidents {
+        let k = &i.key;
+        let state = match i.resolved_minute_ms {
+            Some(m) => format!("resolved at minute {}", hms(m)),
+            None => format!("open (resolves after {} quiet minutes)", rule.quiet_minutes),
+        };
+        println!(
+            "    {}/{}/{}  {:<20} peak {:.3} vs threshold {:.3} (baseline {:.3})  opened {}  cause: {}  {state}",
+            k.region, k.device_platform, k.app_version, i.kind.as_str(), i.peak_rate, i.threshold,
+            i.baseline_rate, hms(i.opened_at_ms), cause(i, &release, qoe)
+        );
+    }
+    let mut checks = Vec::new();
+    let detected = incidents
+        .iter()
+        .filter(|i| cause(i, &release, qoe) == "bad release")
+        .map(|i| i.opened_at_ms)
+        .min();
+    match (first, detected) {
+        (Some(f), Some(d)) => {
+            let latency = (d - f) as f64 / 1_000.0;
+            println!(
+                "    bad release {}/{}/{}: first failing event {}, incident opened {}: detection latency {latency:.1} s",
+                release.region, release.device_platform, release.app_version, hms(f), hms(d)
+            );
+            checks.push((
+                latency <= 60.0,
+                format!("the bad release was detected in {latency:.1} s (<= 60 s)"),
+            ));
+        }
+        (f, d) => checks.push((
+            false,
+            format!("the bad release was detected (first failure {f:?}, incident {d:?})"),
+        )),
+    }
+    let false_ones = incidents
+        .iter()
+        .filter(|i| cause(i, &release, qoe) == "none (false)")
+        .count();
+    checks.push((
+        false_ones == 0,
+        format!("no incident a fault does not explain ({false_ones} false)"),
+    ));
+    if let Some(url) = &r.pages_queue_url {
+        let sqs = aws_sdk_sqs::Client::new(aws);
+        let pages = inspect::sre_pages(&inspect::drain_queue(&sqs, url).await?);
+        checks.push((
+            pages.len() == incidents.len(),
+            format!(
+                "{} pages delivered to the on-call queue, one per incident ({})",
+                pages.len(),
+                incidents.len()
+            ),
+        ));
+    }
+    Ok(checks)
+}
