@@ -30,6 +30,10 @@ export const EVENT_SOURCE_FUNCTIONS: FunctionName[] = [...STREAM_CONSUMERS, 'sre
  * function name (its CONSUMER constant); any other dimension set is another metric.
  */
 export const NON_RETRIABLE_METRIC = 'NonRetriableErrors';
+/** sre-buffer's playback attempts per batch (dimension Function = sre-buffer): SRE_ATTEMPTS_SEEN in lib.rs. */
+export const SRE_ATTEMPTS_METRIC = 'SreAttemptsSeen';
+/** Minutes without a playback attempt on the SRE path before it counts as blind. */
+export const SRE_BLIND_MINUTES = 15;
 
 export interface MonitoringProps {
   readonly topology: Topology;
@@ -108,6 +112,20 @@ export class Monitoring extends Construct {
         threshold: 0, comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD, evaluationPeriods: 1,
       });
     }
+
+    // SRE blind: without session starts on the quality queue no failure rate has a
+    // denominator and nothing can page (producers stopped sending them, or sre-buffer is down).
+    alarm('Sre-Blind', {
+      alarmName: `${ALARM_NAME_PREFIX}sre-buffer-blind`,
+      alarmDescription: `No playback attempt reached sre-buffer for ${SRE_BLIND_MINUTES} minutes: SRE outage detection is blind (check the quality-queue producers and sre-buffer).`,
+      metric: new cw.Metric({
+        namespace: METRICS_NAMESPACE, metricName: SRE_ATTEMPTS_METRIC, dimensionsMap: { Function: 'sre-buffer' },
+        statistic: cw.Stats.SUM, period: Duration.minutes(5),
+      }),
+      threshold: 1, comparisonOperator: cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: SRE_BLIND_MINUTES / 5,
+      treatMissingData: cw.TreatMissingData.BREACHING,
+    });
 
     // Stream consumers falling behind.
     // Alarms get unlabeled metrics (a label turns the alarm into a metric-math alarm).
@@ -190,6 +208,12 @@ export class Monitoring extends Construct {
         ...STREAM_CONSUMERS.map((n) => iteratorAge(n).with({ label: n })),
         streamAge.with({ label: 'stream (Firehose GetRecords)' }),
       ]),
+    );
+    // sre-buffer's per-slice rates (region x platform x app version): a bad build is its own line.
+    this.dashboard.addWidgets(
+      graph('Playback failure rate (per slice)', [emf('PlaybackFailureRate', 'Maximum', 'PlaybackFailureRate')]),
+      graph('Video-start failure rate (per slice)', [emf('VideoStartFailureRate', 'Maximum', 'VideoStartFailureRate')]),
+      graph('Rebuffer starts per session-minute (per slice)', [emf('RebufferStartsPerSessionMinute', 'Maximum', 'RebufferStartsPerSessionMinute')]),
     );
     this.dashboard.addWidgets(
       graph('DLQ depth', dlqDepth),

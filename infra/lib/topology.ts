@@ -70,6 +70,7 @@ export interface Topology {
     readonly min_attempts: number;
     readonly min_session_minutes: number;
     readonly quiet_minutes: number;
+    readonly confidence_z: number;
   };
   readonly features: { readonly ttl_days: number };
   readonly lake: {
@@ -125,7 +126,7 @@ function requirePaths(obj: unknown, file: string, paths: string[]): void {
 /** The keys of SreRule (serde deny_unknown_fields on the Rust side). */
 export const SRE_RULE_KEYS = [
   'baseline_minutes', 'margin', 'failure_rate_floor', 'start_failure_rate_floor',
-  'rebuffer_rate_floor', 'min_attempts', 'min_session_minutes', 'quiet_minutes',
+  'rebuffer_rate_floor', 'min_attempts', 'min_session_minutes', 'quiet_minutes', 'confidence_z',
 ] as const;
 
 export function loadTopology(file: string = DEFAULT_TOPOLOGY_FILE): Topology {

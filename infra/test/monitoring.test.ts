@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FUNCTION_NAMES } from '../lib/config';
-import { EVENT_SOURCE_FUNCTIONS, METRICS_NAMESPACE, NON_RETRIABLE_METRIC, STREAM_CONSUMERS } from '../lib/monitoring';
+import { EVENT_SOURCE_FUNCTIONS, METRICS_NAMESPACE, NON_RETRIABLE_METRIC, SRE_ATTEMPTS_METRIC, SRE_BLIND_MINUTES, STREAM_CONSUMERS } from '../lib/monitoring';
 import { defaultTemplate, logicalIdOf, resources, topology } from './helpers';
 
 const t = defaultTemplate();
@@ -75,8 +75,23 @@ describe('alarms', () => {
       assert.deepEqual(a.OKActions, [{ Ref: opsTopicId }]);
     });
   }
+  test('SRE blind: no playback attempt on sre-buffer for 15 min pages, missing data included', () => {
+    // What functions/sre-buffer/src/lib.rs attempts_seen_document prints (its test pins it).
+    const emf = { _aws: { CloudWatchMetrics: [{ Namespace: 'Playback', Dimensions: [['Function']], Metrics: [{ Name: 'SreAttemptsSeen', Unit: 'Count' }] }] }, Function: 'sre-buffer', SreAttemptsSeen: 0 };
+    const [set] = emf._aws.CloudWatchMetrics;
+    const dims = set.Dimensions[0].map((d) => ({ Name: d, Value: (emf as any)[d] }));
+    const found = alarms.filter((a) => a.Namespace === METRICS_NAMESPACE && a.MetricName === set.Metrics[0].Name
+      && JSON.stringify(a.Dimensions) === JSON.stringify(dims));
+    assert.equal(found.length, 1);
+    const [a] = found;
+    assert.equal(a.MetricName, SRE_ATTEMPTS_METRIC);
+    assert.deepEqual([a.Statistic, a.ComparisonOperator, a.Threshold], ['Sum', 'LessThanThreshold', 1]);
+    assert.equal(a.Period * a.EvaluationPeriods, SRE_BLIND_MINUTES * 60);
+    assert.equal(a.TreatMissingData, 'breaching', 'no metric at all is the blindest case');
+    assert.deepEqual(a.AlarmActions, [{ Ref: opsTopicId }]);
+  });
   test('every alarm notifies the ops topic', () => {
-    assert.ok(alarms.length >= 2 * FUNCTION_NAMES.length + 2 + 1 + 2 + 3 + EVENT_SOURCE_FUNCTIONS.length);
+    assert.ok(alarms.length >= 2 * FUNCTION_NAMES.length + 2 + 1 + 2 + 3 + EVENT_SOURCE_FUNCTIONS.length + 1);
     for (const a of alarms) assert.deepEqual(a.AlarmActions, [{ Ref: opsTopicId }], a.AlarmName);
   });
 });
@@ -84,7 +99,8 @@ describe('alarms', () => {
 describe('dashboard', () => {
   const [dash] = Object.values(resources(t, 'AWS::CloudWatch::Dashboard'));
   const body = JSON.stringify(dash.Properties.DashboardBody);
-  for (const m of ['AlertsRaised', 'RebufferingRatio', 'ConcurrentViewers', 'PoisonPills', 'SreIncidents']) {
+  for (const m of ['AlertsRaised', 'RebufferingRatio', 'ConcurrentViewers', 'PoisonPills', 'SreIncidents',
+    'PlaybackFailureRate', 'VideoStartFailureRate', 'RebufferStartsPerSessionMinute']) {
     test(`shows the EMF metric ${m} (namespace Playback)`, () => {
       // The SEARCH expression is JSON inside JSON: tolerate any escaping of its quotes.
       const q = '\\\\*"';

@@ -181,7 +181,10 @@ impl FromStr for BadRelease {
                 "expected version:platform:region:start_s:duration_s:failure_rate",
             ));
         };
-        if [version, platform, region].iter().any(|s| s.trim().is_empty()) {
+        if [version, platform, region]
+            .iter()
+            .any(|s| s.trim().is_empty())
+        {
             return Err(LoadgenError::spec(
                 F,
                 v,

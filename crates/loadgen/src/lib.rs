@@ -20,15 +20,15 @@ pub mod malformed;
 pub mod manifest;
 pub mod population;
 pub mod records;
+mod release;
 pub mod runner;
 pub mod scenario;
-mod release;
 mod session;
 pub mod sinks;
 
 pub use config::ScenarioConfig;
-pub use faults::{BadFirmware, BadRelease, Incident, KinesisOutage, Spike};
 pub use error::LoadgenError;
+pub use faults::{BadFirmware, BadRelease, Incident, KinesisOutage, Spike};
 pub use malformed::MalformedKind;
 pub use manifest::{LineEntry, Manifest, Summary, TimeBasis};
 pub use records::{generate, Emitted, Generated, Record, RecordStream};

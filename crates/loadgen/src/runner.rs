@@ -200,7 +200,9 @@ pub async fn run(
             interrupted = true;
             break;
         }
-        if kinesis.as_ref().is_some_and(Producer::failed) || sqs.as_ref().is_some_and(Producer::failed) {
+        if kinesis.as_ref().is_some_and(Producer::failed)
+            || sqs.as_ref().is_some_and(Producer::failed)
+        {
             break;
         }
         if opts.pace {
@@ -289,9 +291,7 @@ pub async fn run(
         target_rate: cfg.rate,
         late_hours: cfg.late_hours,
         start_time_ms: cfg.start_time_ms,
-        outage_refused_calls: opts
-            .kinesis_outage
-            .map(|_| refused.load(Ordering::Relaxed)),
+        outage_refused_calls: opts.kinesis_outage.map(|_| refused.load(Ordering::Relaxed)),
         kinesis,
         sqs,
         interrupted,
@@ -362,7 +362,10 @@ impl fmt::Display for RunReport {
             writeln!(f, "  kinesis     {}", stats_line(k))?;
         }
         if let Some(n) = self.outage_refused_calls {
-            writeln!(f, "  outage      {n} PutRecords calls refused while the stream was down")?;
+            writeln!(
+                f,
+                "  outage      {n} PutRecords calls refused while the stream was down"
+            )?;
         }
         if let Some(q) = &self.sqs {
             writeln!(f, "  sqs         {}", stats_line(q))?;

@@ -18,8 +18,8 @@ use crate::malformed::{corrupt, MalformedKind};
 use crate::manifest::LineEntry;
 use crate::population::{rng_for, Population, RateGate, Stream, BITRATE_LADDER};
 use crate::release::ReleaseAt;
-use crate::session::{plan_interval, IncidentAt, IntervalEnv, Planned, Session};
 pub use crate::session::{events_per_interval, EVENTS_PER_INTERVAL, MEAN_SESSION_S};
+use crate::session::{plan_interval, IncidentAt, IntervalEnv, Planned, Session};
 
 /// One generated event line and its ledger entry (`record`/`line` are set when packed).
 #[derive(Debug, Clone)]

@@ -89,11 +89,18 @@ fn a_failed_start_is_an_error_then_the_end_then_a_retry() {
         .collect();
     assert!(!failed.is_empty());
     for f in failed.iter().take(50) {
-        let session: Vec<_> = lines.iter().filter(|l| l.session_id == f.session_id).collect();
+        let session: Vec<_> = lines
+            .iter()
+            .filter(|l| l.session_id == f.session_id)
+            .collect();
         let kinds: Vec<EventType> = session.iter().map(|l| l.event_type).collect();
         assert_eq!(
             kinds,
-            [EventType::SessionStart, EventType::Error, EventType::SessionEnd],
+            [
+                EventType::SessionStart,
+                EventType::Error,
+                EventType::SessionEnd
+            ],
             "{}",
             f.session_id
         );
@@ -112,7 +119,11 @@ fn a_failed_start_is_an_error_then_the_end_then_a_retry() {
             })
         })
         .count();
-    assert!(retried * 10 >= failed.len() * 6, "{retried} of {}", failed.len());
+    assert!(
+        retried * 10 >= failed.len() * 6,
+        "{retried} of {}",
+        failed.len()
+    );
 }
 
 #[test]

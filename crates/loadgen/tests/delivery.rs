@@ -144,13 +144,20 @@ async fn a_round_is_bounded_and_hands_back_what_still_fails() {
     assert_eq!(left, vec![entry("x")]);
     let s = &d.stats;
     assert_eq!((s.failed_calls, s.delivered, s.calls), (1, 1, 3));
-    assert_eq!((s.exhausted_rounds, s.undelivered), (1, 0), "the caller decides");
+    assert_eq!(
+        (s.exhausted_rounds, s.undelivered),
+        (1, 0),
+        "the caller decides"
+    );
 
     let api = FlakyApi::default();
     api.fatal.store(true, Ordering::SeqCst);
     let mut d = Deliverer::new(api, fast(5));
     let err = d.deliver(vec![entry("a")]).await.unwrap_err().to_string();
-    assert!(err.contains("no such stream") && err.contains("1/5"), "{err}");
+    assert!(
+        err.contains("no such stream") && err.contains("1/5"),
+        "{err}"
+    );
     assert_eq!((d.stats.calls, d.stats.undelivered), (1, 1));
 }
 
@@ -178,7 +185,11 @@ async fn the_producer_batches_within_the_call_limits() {
     let sent: Vec<&String> = calls.iter().flatten().collect();
     assert_eq!(sent.len(), 1_212, "each record once, in order");
     assert!(sent.windows(2).all(|w| w[0] != w[1]));
-    assert!(calls.len() <= 7, "batches are filled: {} calls", calls.len());
+    assert!(
+        calls.len() <= 7,
+        "batches are filled: {} calls",
+        calls.len()
+    );
 }
 
 #[tokio::test]
@@ -282,7 +293,10 @@ fn the_packer_keeps_bodies_within_a_billing_chunk_and_the_event_cap() {
     let mut p = SrePacker::default();
     let tiny: Vec<String> = (0..1_200).filter_map(|_| p.push(b"{}")).collect();
     assert_eq!(tiny.len(), 2);
-    assert!(tiny.iter().all(|b| b.split('\n').count() == 500), "the record cap");
+    assert!(
+        tiny.iter().all(|b| b.split('\n').count() == 500),
+        "the record cap"
+    );
 }
 
 #[test]

@@ -1,7 +1,6 @@
 //! File sinks without a network: files round-trip and the Lambda event
 //! parses as aws_lambda_events' types (delivery: `tests/delivery.rs`).
 
-
 use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisTimeWindowEvent};
 use loadgen::sinks::file::{read_records_file, sequence_number};
 use loadgen::sinks::{FileSink, KinesisEventFile, WindowMode};

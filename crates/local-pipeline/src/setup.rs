@@ -127,7 +127,9 @@ pub async fn setup(aws: &SdkConfig, t: &Topology) -> Result<Resources> {
         }
     };
     let pages_queue_url = match &alerts_topic_arn {
-        Some(topic) => Some(pages_queue(aws, &sqs, topic, &format!("{}-pages", t.alerts.topic)).await?),
+        Some(topic) => {
+            Some(pages_queue(aws, &sqs, topic, &format!("{}-pages", t.alerts.topic)).await?)
+        }
         None => None,
     };
     Ok(Resources {

@@ -29,6 +29,19 @@ use playback_domain::sre::{Signal, SreCounts, SreKey, SreRule};
 use playback_domain::{decode_record, Clock};
 
 pub const CONSUMER: &str = "sre-buffer";
+/// Playback attempts a batch brought, per function: the alarm that says SRE
+/// is blind (no denominators, so nothing can page) watches it.
+pub const ATTEMPTS_SEEN_METRIC: &str = "SreAttemptsSeen";
+
+/// The EMF document of a batch's [`ATTEMPTS_SEEN_METRIC`] (dimension
+/// `Function` = [`CONSUMER`]), as the alarm expects it.
+pub fn attempts_seen_document(ts_ms: i64, attempts: u64) -> serde_json::Value {
+    emf::document(
+        ts_ms,
+        &[("Function", CONSUMER)],
+        &[(ATTEMPTS_SEEN_METRIC, attempts as f64, "Count")],
+    )
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SreBufferError {
@@ -123,6 +136,11 @@ impl<S: SreStore, D: DeadLetters, P: IncidentPager> SreBuffer<S, D, P> {
                 }
             }
         }
+        let attempts: u64 = groups.values().map(|(c, _)| c.attempts).sum();
+        emf::emit(
+            &[("Function", CONSUMER)],
+            &[(ATTEMPTS_SEEN_METRIC, attempts as f64, "Count")],
+        );
         for (key, (counts, ids)) in &groups {
             match self.record(key, *counts, clock, &mut report).await {
                 Ok(()) => {}

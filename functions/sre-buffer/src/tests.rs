@@ -125,3 +125,16 @@ async fn non_retriable_dead_letter_error_fails_before_any_count() {
     assert_eq!(resp.batch_item_failures.len(), sample().records.len());
     assert_eq!(report.failed_messages, sample().records.len());
 }
+
+#[test]
+fn the_blind_alarm_watches_what_a_batch_emits() {
+    let d = attempts_seen_document(1, 7);
+    let cw = &d["_aws"]["CloudWatchMetrics"][0];
+    assert_eq!(cw["Namespace"], "Playback");
+    assert_eq!(cw["Dimensions"], serde_json::json!([["Function"]]));
+    assert_eq!(cw["Metrics"][0]["Name"], "SreAttemptsSeen");
+    assert_eq!(
+        (d["Function"].as_str(), d["SreAttemptsSeen"].as_f64()),
+        (Some("sre-buffer"), Some(7.0))
+    );
+}

@@ -82,12 +82,15 @@ async fn play(cfg: ScenarioConfig, rule: SreRule) -> Played {
             let failing = entry.error_code.is_some()
                 && entry.event_time_ms >= release_start
                 && release.as_ref().is_some_and(|r| {
-                    (r.region.as_str(), r.device_platform.as_str(), r.app_version.as_str())
-                        == (
-                            entry.region.as_str(),
-                            entry.device_platform.as_str(),
-                            entry.app_version.as_str(),
-                        )
+                    (
+                        r.region.as_str(),
+                        r.device_platform.as_str(),
+                        r.app_version.as_str(),
+                    ) == (
+                        entry.region.as_str(),
+                        entry.device_platform.as_str(),
+                        entry.app_version.as_str(),
+                    )
                 });
             if failing && first_failure_ms.is_none() {
                 first_failure_ms = Some(entry.event_time_ms);
@@ -123,7 +126,10 @@ fn incidents(p: &Played) -> Vec<Incident> {
 /// Slice-minutes whose sample was big enough to judge each kind.
 fn judged(p: &Played, rule: &SreRule) -> [usize; 2] {
     let b = p.handler.store.buckets.lock().unwrap();
-    let attempts = b.values().filter(|c| c.attempts >= rule.min_attempts).count();
+    let attempts = b
+        .values()
+        .filter(|c| c.attempts >= rule.min_attempts)
+        .count();
     let session = b
         .values()
         .filter(|c| c.session_ms as f64 / 60_000.0 >= rule.min_session_minutes)
@@ -176,11 +182,20 @@ async fn a_bad_release_opens_its_slice_within_a_minute_and_resolves() {
         "{opened:#?}"
     );
     let kinds: BTreeSet<IncidentKind> = opened.iter().map(|i| i.kind).collect();
-    assert!(kinds.contains(&IncidentKind::VideoStartFailures), "{kinds:?}");
+    assert!(
+        kinds.contains(&IncidentKind::VideoStartFailures),
+        "{kinds:?}"
+    );
     let detected = opened.iter().map(|i| i.opened_at_ms).min().unwrap();
-    eprintln!("bad release: detected {} ms after the first failure", detected - first);
+    eprintln!(
+        "bad release: detected {} ms after the first failure",
+        detected - first
+    );
     assert!(detected - first <= 60_000, "{} ms", detected - first);
-    assert!(opened.iter().all(|i| !i.is_open()), "resolved after the rollback: {opened:#?}");
+    assert!(
+        opened.iter().all(|i| !i.is_open()),
+        "resolved after the rollback: {opened:#?}"
+    );
     let pages = p.handler.pager.pages.lock().unwrap().len();
     assert_eq!(pages, opened.len(), "one page per incident");
 }

@@ -318,7 +318,9 @@ impl SreRule {
                 let threshold = self.floor(kind).max(self.margin * baseline_rate);
                 let (events, sample) = minute.ratio(kind);
                 let lower_bound = match kind {
-                    IncidentKind::RebufferStarts => poisson_lower(events, sample, self.confidence_z),
+                    IncidentKind::RebufferStarts => {
+                        poisson_lower(events, sample, self.confidence_z)
+                    }
                     _ => wilson_lower(events, sample, self.confidence_z),
                 };
                 Signal {

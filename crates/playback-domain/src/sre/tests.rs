@@ -82,10 +82,16 @@ fn the_bounds_discount_small_samples() {
     assert!(wilson_lower(2.0, 20.0, z) < 0.05);
     assert!(wilson_lower(10.0, 20.0, z) > 0.2);
     // The same proportion is surer with more attempts, never above itself.
-    let (small, big) = (wilson_lower(10.0, 100.0, z), wilson_lower(100.0, 1_000.0, z));
+    let (small, big) = (
+        wilson_lower(10.0, 100.0, z),
+        wilson_lower(100.0, 1_000.0, z),
+    );
     assert!(small < big && big < 0.1);
     assert_eq!(wilson_lower(0.0, 0.0, z), 0.0);
-    assert!(wilson_lower(30.0, 20.0, z) <= 1.0, "capped at every attempt failing");
+    assert!(
+        wilson_lower(30.0, 20.0, z) <= 1.0,
+        "capped at every attempt failing"
+    );
     // Rebuffers: 5 in 20 session-minutes proves nothing; 70 proves > 2 a minute.
     assert_eq!(poisson_lower(2.0, 20.0, z), 0.0);
     assert!(poisson_lower(5.0, 20.0, z) < 0.25 * 0.5);
