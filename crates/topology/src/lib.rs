@@ -98,6 +98,14 @@ impl Topology {
         Self::from_json(EMBEDDED_JSON, EMBEDDED_NAME)
     }
 
+    /// The compiled-in infra/pipeline.json, for defaults that cannot fail
+    /// (libraries, tools, tests). It is valid: this crate's tests load it, so
+    /// a bad edit fails them before any binary built with it runs.
+    pub fn deployed() -> &'static Topology {
+        static DEPLOYED: std::sync::OnceLock<Topology> = std::sync::OnceLock::new();
+        DEPLOYED.get_or_init(|| Self::embedded().unwrap_or_else(|e| panic!("compiled-in {e}")))
+    }
+
     pub fn consumer(&self, name: &str) -> Result<&ConsumerSpec, TopologyError> {
         self.consumers
             .get(name)

@@ -130,6 +130,13 @@ pub struct FeaturesSpec {
     pub ttl_days: i64,
 }
 
+impl FeaturesSpec {
+    /// A feature item's time to live (its `expires_at` is written this far ahead).
+    pub fn ttl_secs(&self) -> i64 {
+        self.ttl_days * 86_400
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LakeSpec {

@@ -10,6 +10,7 @@ fn err(text: &str) -> TopologyError {
 fn the_repository_file_loads_and_is_the_embedded_one() {
     let t = Topology::embedded().unwrap();
     assert_eq!(Topology::load_default().unwrap(), t);
+    assert_eq!(Topology::deployed(), &t);
     assert!(t.consumer(QOE_ALERTS).unwrap().tumbling_window_s.is_some());
     assert_eq!(
         t.alerts.rule().threshold(),

@@ -232,6 +232,8 @@ pub struct SreRule {
     pub quiet_minutes: u32,
 }
 
+/// Values for tests; the deployed rule is pipeline.json's `sre`
+/// (`playback_topology::Topology::sre`), which sre-buffer defaults to.
 impl Default for SreRule {
     fn default() -> Self {
         SreRule {
