@@ -112,15 +112,28 @@ function readJson(file: string): unknown {
   }
 }
 
-/** Fails on a missing key instead of synthesizing `undefined` into the template. */
-function requirePaths(obj: unknown, file: string, paths: string[]): void {
-  for (const p of paths) {
-    let cur: unknown = obj;
-    for (const part of p.split('.')) {
-      cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[part] : undefined;
-    }
-    if (cur === undefined || cur === null) throw new Error(`${file}: missing "${p}"`);
+/** The value at a dotted key path, or undefined. */
+export function valueAt(obj: unknown, p: string): unknown {
+  let cur: unknown = obj;
+  for (const part of p.split('.')) {
+    cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[part] : undefined;
   }
+  return cur;
+}
+
+/** Fails on a missing key instead of synthesizing `undefined` into the template. */
+function requirePaths(obj: unknown, file: string, paths: readonly string[]): void {
+  for (const p of paths) {
+    const v = valueAt(obj, p);
+    if (v === undefined || v === null) throw new Error(`${file}: missing "${p}"`);
+  }
+}
+
+/** Every leaf key path of a JSON object (`a.b.c`). */
+export function leafPaths(obj: unknown, prefix = ''): string[] {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return [prefix];
+  return Object.entries(obj as Record<string, unknown>)
+    .flatMap(([k, v]) => leafPaths(v, prefix ? `${prefix}.${k}` : k));
 }
 
 /** The keys of SreRule (serde deny_unknown_fields on the Rust side). */
@@ -129,24 +142,47 @@ export const SRE_RULE_KEYS = [
   'rebuffer_rate_floor', 'min_attempts', 'min_session_minutes', 'quiet_minutes', 'confidence_z',
 ] as const;
 
+const CONSUMER_KEYS = ['efo_consumer', 'batch_size', 'batching_window_s', 'parallelization_factor',
+  'max_retry_attempts', 'max_record_age_s', 'bisect_on_error', 'memory_mb', 'timeout_s'];
+const TABLES = ['features', 'windows', 'alerts', 'sre'];
+
+/** The keys the CDK app reads and cannot do without. */
+export const REQUIRED_KEYS: readonly string[] = [
+  'stream.name', 'stream.mode', 'stream.provisioned_shards', 'stream.retention_hours',
+  ...CONSUMER_KEYS.map((k) => `consumers.qoe-alerts.${k}`),
+  'consumers.qoe-alerts.tumbling_window_s',
+  ...CONSUMER_KEYS.map((k) => `consumers.session-features.${k}`),
+  'sre_buffer.queue', 'sre_buffer.dlq', 'sre_buffer.max_receive_count', 'sre_buffer.visibility_timeout_s',
+  'sre_buffer.batch_size', 'sre_buffer.batching_window_s', 'sre_buffer.max_concurrency',
+  'sre_buffer.memory_mb', 'sre_buffer.timeout_s', 'poison_dlq',
+  ...TABLES.flatMap((k) => [`tables.${k}.name`, `tables.${k}.pk`]),
+  'alerts.topic', 'alerts.baseline_ratio', 'alerts.margin', 'alerts.min_sessions', 'alerts.min_sample_ms',
+  ...SRE_RULE_KEYS.map((k) => `sre.${k}`), 'features.ttl_days',
+  ...['bucket', 'prefix', 'error_prefix', 'reports_prefix', 'firehose', 'buffer_mb', 'buffer_s',
+    'glue_database', 'glue_table', 'athena_workgroup', 'athena_bytes_scanned_cutoff'].map((k) => `lake.${k}`),
+];
+
+/** The keys the CDK app reads when present. */
+export const OPTIONAL_KEYS: readonly string[] = [
+  'consumers.session-features.tumbling_window_s',
+  ...TABLES.flatMap((k) => ['pk_type', 'sk', 'sk_type', 'ttl'].map((f) => `tables.${k}.${f}`)),
+];
+
+/** Keys only the local runner reads (crates/topology knows them too). */
+export const LOCAL_ONLY_KEYS: readonly string[] = ['$comment', 'stream.local_shards'];
+
 export function loadTopology(file: string = DEFAULT_TOPOLOGY_FILE): Topology {
   const t = readJson(file);
-  const consumerKeys = ['efo_consumer', 'batch_size', 'batching_window_s', 'parallelization_factor',
-    'max_retry_attempts', 'max_record_age_s', 'bisect_on_error', 'memory_mb', 'timeout_s'];
-  requirePaths(t, file, [
-    'stream.name', 'stream.mode', 'stream.provisioned_shards', 'stream.retention_hours',
-    ...consumerKeys.map((k) => `consumers.qoe-alerts.${k}`),
-    'consumers.qoe-alerts.tumbling_window_s',
-    ...consumerKeys.map((k) => `consumers.session-features.${k}`),
-    'sre_buffer.queue', 'sre_buffer.dlq', 'sre_buffer.max_receive_count', 'sre_buffer.visibility_timeout_s',
-    'sre_buffer.batch_size', 'sre_buffer.batching_window_s', 'sre_buffer.max_concurrency',
-    'sre_buffer.memory_mb', 'sre_buffer.timeout_s', 'poison_dlq',
-    ...['features', 'windows', 'alerts', 'sre'].flatMap((k) => [`tables.${k}.name`, `tables.${k}.pk`]),
-    'alerts.topic', 'alerts.baseline_ratio', 'alerts.margin', 'alerts.min_sessions', 'alerts.min_sample_ms',
-    ...SRE_RULE_KEYS.map((k) => `sre.${k}`), 'features.ttl_days',
-    ...['bucket', 'prefix', 'error_prefix', 'reports_prefix', 'firehose', 'buffer_mb', 'buffer_s',
-      'glue_database', 'glue_table', 'athena_workgroup', 'athena_bytes_scanned_cutoff'].map((k) => `lake.${k}`),
-  ]);
+  // A renamed key is unknown to both readers: the Rust one denies unknown
+  // fields, and so does this one, or it would be silently ignored here.
+  const known = new Set([...REQUIRED_KEYS, ...OPTIONAL_KEYS, ...LOCAL_ONLY_KEYS]);
+  const unknown = leafPaths(t).filter((p) => !known.has(p));
+  if (unknown.length > 0) {
+    const missing = REQUIRED_KEYS.filter((p) => valueAt(t, p) === undefined);
+    const also = missing.length > 0 ? `; missing ${missing.map((p) => `"${p}"`).join(', ')}` : '';
+    throw new Error(`${file}: unknown key ${unknown.map((p) => `"${p}"`).join(', ')}${also}`);
+  }
+  requirePaths(t, file, REQUIRED_KEYS);
   return t as Topology;
 }
 

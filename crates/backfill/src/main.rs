@@ -11,7 +11,7 @@ use backfill::windows::{default_rule, write_windows_csv};
 use backfill::{fold_viewers, recompute_windows, rows_to_events, write_features};
 use clap::Parser;
 use playback_aws::features_store::DynamoFeatureStore;
-use playback_domain::features::DEFAULT_TTL_SECS;
+use playback_topology::{Topology, QOE_ALERTS};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -40,9 +40,18 @@ struct Cli {
     /// Write the recomputed QoE windows as CSV
     #[arg(long, value_name = "FILE")]
     windows_out: Option<PathBuf>,
-    /// Tumbling window length (seconds, by arrival time)
-    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    /// Tumbling window length (seconds, by arrival time; default: qoe-alerts' in pipeline.json)
+    #[arg(long, default_value_t = default_window_s(), value_name = "SECONDS")]
     window_s: u32,
+}
+
+/// qoe-alerts' tumbling window in the compiled-in topology.
+fn default_window_s() -> u32 {
+    let c = &Topology::deployed().consumers[QOE_ALERTS];
+    let s = c
+        .tumbling_window_s
+        .expect("validated on load: qoe-alerts has a tumbling window");
+    u32::try_from(s).unwrap_or(u32::MAX)
 }
 
 /// Parses the command line; misuse is one line on stderr and exit code 2.
@@ -127,7 +136,8 @@ async fn run(cli: Cli, days: Option<Vec<chrono::NaiveDate>>) -> Result<()> {
     );
     if let Some(table) = &cli.features_table {
         let client = aws_sdk_dynamodb::Client::new(aws.as_ref().expect("loaded above"));
-        let store = DynamoFeatureStore::new(client, table, DEFAULT_TTL_SECS);
+        let store =
+            DynamoFeatureStore::new(client, table, Topology::deployed().features.ttl_secs());
         let r = write_features(&store, &events)
             .await
             .with_context(|| format!("features into {table}"))?;

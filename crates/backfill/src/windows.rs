@@ -31,15 +31,7 @@ pub struct WindowRow {
 
 /// The alert rule of infra/pipeline.json (what qoe-alerts runs with by default).
 pub fn default_rule() -> AlertRule {
-    let v: serde_json::Value =
-        serde_json::from_str(lake::firehose::PIPELINE_JSON).expect("embedded pipeline.json");
-    let a = &v["alerts"];
-    AlertRule {
-        baseline_ratio: a["baseline_ratio"].as_f64().unwrap_or(0.01),
-        margin: a["margin"].as_f64().unwrap_or(0.04),
-        min_sessions: a["min_sessions"].as_u64().unwrap_or(5),
-        min_sample_ms: a["min_sample_ms"].as_u64().unwrap_or(60_000),
-    }
+    playback_topology::Topology::deployed().alerts.rule()
 }
 
 /// The tumbling window of an arrival time.

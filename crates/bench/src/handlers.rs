@@ -23,6 +23,7 @@ use playback_domain::memory::{
 };
 use playback_domain::qoe::AlertRule;
 use playback_domain::{Clock, StreamPosition};
+use playback_topology::Topology;
 use qoe_alerts::QoeAlerts;
 use serde::Serialize;
 use session_features::SessionFeatures;
@@ -36,12 +37,7 @@ pub type Features = SessionFeatures<MemoryFeatureStore, MemoryDeadLetters>;
 
 /// The deployed alert rule (infra/pipeline.json `alerts`).
 pub fn alert_rule() -> AlertRule {
-    AlertRule {
-        baseline_ratio: 0.01,
-        margin: 0.04,
-        min_sessions: 5,
-        min_sample_ms: 60_000,
-    }
+    Topology::deployed().alerts.rule()
 }
 
 pub fn qoe() -> Qoe {
@@ -442,7 +438,7 @@ pub fn feature_item_bytes(items: &BTreeMap<String, ViewerFeatures>) -> f64 {
     if items.is_empty() {
         return 0.0;
     }
-    let ttl = playback_domain::features::DEFAULT_TTL_SECS;
+    let ttl = Topology::deployed().features.ttl_secs();
     let total: usize = items.values().map(|f| item_size(&to_item(f, ttl))).sum();
     total as f64 / items.len() as f64
 }

@@ -33,9 +33,6 @@ pub enum LakeError {
     Arrow(#[from] arrow_schema::ArrowError),
     #[error("parquet: {0}")]
     Parquet(#[from] parquet::errors::ParquetError),
-    /// Delivery configuration (infra/pipeline.json) is missing or invalid.
-    #[error("config: {0}")]
-    Config(String),
     /// The object store refused a write; the data is still buffered.
     #[error("object store put {key}: {message}")]
     Store { key: String, message: String },

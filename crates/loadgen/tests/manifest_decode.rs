@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use loadgen::{generate, Generated, Manifest, ScenarioConfig, TimeBasis};
 use playback_domain::metrics::{rebuffering_ratio, utc_day_hour};
-use playback_domain::qoe::AlertRule;
 use playback_domain::{decode_record, Clock};
 
 fn faulty() -> ScenarioConfig {
@@ -191,12 +190,10 @@ fn incident_raises_the_ratio_of_its_title_region_in_its_interval_only() {
     assert!((in_manifest - ratio((true, true))).abs() < 1e-9);
 
     // Expected alerts (pipeline.json rule, 20 s windows) are exactly the incident's windows.
-    let rule = AlertRule {
-        baseline_ratio: 0.01,
-        margin: 0.04,
-        min_sessions: 5,
-        min_sample_ms: 60_000,
-    };
+    let rule = playback_topology::Topology::embedded()
+        .unwrap()
+        .alerts
+        .rule();
     let alerts = m.expected_alerts(20_000, &rule, TimeBasis::EventTime);
     let windows = m.incident_windows(20_000);
     assert_eq!(windows.len(), 5);

@@ -9,7 +9,7 @@ use crate::esm::sink::{shared, RecordSink, SharedSink};
 use crate::esm::StreamRecord;
 use crate::function::BoxFuture;
 use crate::topology::Topology;
-use crate::{Error, Resources, Result};
+use crate::{Resources, Result};
 
 pub struct FirehoseSink<S: ObjectStore> {
     pub emulator: FirehoseEmulator<S>,
@@ -70,9 +70,7 @@ impl<S: ObjectStore> FirehoseSink<S> {
 
 /// The delivery stream's settings from the (prefixed, overridden) topology.
 pub fn firehose_config(t: &Topology, r: &Resources) -> Result<FirehoseConfig> {
-    let text = serde_json::to_string(t).map_err(|e| Error::Config(e.to_string()))?;
-    let mut cfg =
-        FirehoseConfig::from_pipeline_json(&text).map_err(|e| Error::Config(e.to_string()))?;
+    let mut cfg = FirehoseConfig::from_lake(&t.lake);
     cfg.region = r.region.clone();
     cfg.account_id = r.account.clone();
     cfg.lambda_arn = r.function_arn("firehose-transform");

@@ -25,8 +25,8 @@ pub use topology::{LocalOverrides, Topology};
 /// The library's one error type.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot read topology {path}: {why}")]
-    Topology { path: String, why: String },
+    #[error(transparent)]
+    Topology(#[from] playback_topology::TopologyError),
     #[error("configuration: {0}")]
     Config(String),
     /// `message`: the service's code and message, or the transport's story;

@@ -14,7 +14,6 @@ use playback_aws::kinesis_batch::KinesisBatch;
 use playback_aws::sqs_dead_letters::SqsDeadLetters;
 use playback_aws::sre_store::{DynamoSreStore, SnsIncidentPager};
 use playback_aws::windows_store::DynamoWindowStore;
-use playback_domain::qoe::AlertRule;
 use playback_domain::Clock;
 use tokio_util::sync::CancellationToken;
 
@@ -237,12 +236,7 @@ pub fn qoe_alerts(
         windows: DynamoWindowStore::new(dynamo.clone(), r.windows_table.clone()),
         alerts: DynamoSnsAlertSink::new(dynamo, r.alerts_table.clone(), sns),
         dead_letters: dead_letters(aws, r),
-        rule: AlertRule {
-            baseline_ratio: t.alerts.baseline_ratio,
-            margin: t.alerts.margin,
-            min_sessions: t.alerts.min_sessions,
-            min_sample_ms: t.alerts.min_sample_ms,
-        },
+        rule: t.alerts.rule(),
     });
     from_fn(move |event| {
         let (h, m) = (handler.clone(), m.clone());
@@ -268,7 +262,7 @@ pub fn session_features(
     let store = DynamoFeatureStore::new(
         aws_sdk_dynamodb::Client::new(aws),
         r.features_table.clone(),
-        t.features.ttl_days * 86_400,
+        t.features.ttl_secs(),
     );
     let handler = Arc::new(session_features::SessionFeatures {
         store,

@@ -322,6 +322,14 @@ async fn consumer(
         .ok_or_else(|| Error::Payload("RegisterStreamConsumer returned no consumer".into()))
 }
 
+/// A key's type as the CDK app maps it: "N", else a string.
+fn scalar(ty: &Option<String>) -> ScalarAttributeType {
+    match ty.as_deref() {
+        Some("N") => ScalarAttributeType::N,
+        _ => ScalarAttributeType::S,
+    }
+}
+
 async fn table(dynamo: &aws_sdk_dynamodb::Client, spec: &TableSpec) -> Result<()> {
     let attr = |name: &str, ty: ScalarAttributeType| {
         AttributeDefinition::builder()
@@ -341,16 +349,11 @@ async fn table(dynamo: &aws_sdk_dynamodb::Client, spec: &TableSpec) -> Result<()
         .create_table()
         .table_name(&spec.name)
         .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attr(&spec.pk, ScalarAttributeType::S)?)
+        .attribute_definitions(attr(&spec.pk, scalar(&spec.pk_type))?)
         .key_schema(key(&spec.pk, KeyType::Hash)?);
     if let Some(sk) = &spec.sk {
-        let ty = match spec.sk_type.as_deref() {
-            Some("N") => ScalarAttributeType::N,
-            Some("B") => ScalarAttributeType::B,
-            _ => ScalarAttributeType::S,
-        };
         req = req
-            .attribute_definitions(attr(sk, ty)?)
+            .attribute_definitions(attr(sk, scalar(&spec.sk_type))?)
             .key_schema(key(sk, KeyType::Range)?);
     }
     if let Err(e) = req.send().await {

@@ -19,8 +19,6 @@ pub const RECENT_TITLES: usize = 10;
 /// retries (which arrive as new records, at new positions, usually seconds
 /// apart).
 pub const RECENT_EVENT_IDS: usize = 32;
-/// Features expire this long after the viewer's last event (DynamoDB TTL).
-pub const DEFAULT_TTL_SECS: i64 = 90 * 24 * 3600;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ViewerFeatures {

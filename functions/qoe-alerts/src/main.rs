@@ -6,17 +6,21 @@ use playback_aws::sqs_dead_letters::SqsDeadLetters;
 use playback_aws::windows_store::DynamoWindowStore;
 use playback_domain::qoe::AlertRule;
 use playback_domain::Clock;
+use playback_topology::Topology;
 use qoe_alerts::QoeAlerts;
 use serde_json::value::RawValue;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
+    // The CDK sets every value from pipeline.json; unset ones default to the
+    // compiled-in copy of it.
+    let deployed = Topology::embedded()?.alerts.rule();
     let rule = AlertRule {
-        baseline_ratio: parsed("QOE_BASELINE_RATIO", 0.01)?,
-        margin: parsed("QOE_ALERT_MARGIN", 0.04)?,
-        min_sessions: parsed("QOE_MIN_SESSIONS", 5)?,
-        min_sample_ms: parsed("QOE_MIN_SAMPLE_MS", 60_000)?,
+        baseline_ratio: parsed("QOE_BASELINE_RATIO", deployed.baseline_ratio)?,
+        margin: parsed("QOE_ALERT_MARGIN", deployed.margin)?,
+        min_sessions: parsed("QOE_MIN_SESSIONS", deployed.min_sessions)?,
+        min_sample_ms: parsed("QOE_MIN_SAMPLE_MS", deployed.min_sample_ms)?,
     };
     let (windows, alerts, dlq) = (
         required("WINDOWS_TABLE")?,

@@ -11,13 +11,13 @@ use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use clap::Parser;
 use lambda_runtime::{service_fn, LambdaEvent};
+use playback_topology::Topology;
 use royalty::params::parse_day;
 use royalty::{catch_up, close_day, AthenaEngine, CloseConfig, CloseOutcome, DuckDbEngine, Store};
 use serde_json::{json, Value};
 
 /// Most days one invocation closes when catching up (Lambda timeout: 15 min).
 const MAX_CATCH_UP_DAYS: u32 = 7;
-const PIPELINE_JSON: &str = include_str!("../../../infra/pipeline.json");
 
 #[derive(Parser, Debug)]
 #[command(about = "Close a royalty day (UTC) and print its report")]
@@ -53,18 +53,16 @@ fn env_num(name: &str, default: u32) -> Result<u32> {
 }
 
 fn settings() -> Result<Settings> {
-    let pipeline: Value = serde_json::from_str(PIPELINE_JSON)?;
-    let lake = &pipeline["lake"];
-    let d = |k: &str| lake[k].as_str().unwrap_or_default().to_string();
-    let reports_prefix = env_or("REPORTS_PREFIX", &d("reports_prefix"));
+    let lake = Topology::embedded()?.lake;
+    let reports_prefix = env_or("REPORTS_PREFIX", &lake.reports_prefix);
     let ledger_default = format!("{reports_prefix}ledger/");
-    let database = env_or("GLUE_DATABASE", &d("glue_database"));
+    let database = env_or("GLUE_DATABASE", &lake.glue_database);
     let mut cfg = CloseConfig::new(
-        &env_or("LAKE_BUCKET", &d("bucket")),
+        &env_or("LAKE_BUCKET", &lake.bucket),
         &reports_prefix,
         &env_or("LEDGER_PREFIX", &ledger_default),
     );
-    cfg.events_table = format!("{database}.{}", env_or("GLUE_TABLE", &d("glue_table")));
+    cfg.events_table = format!("{database}.{}", env_or("GLUE_TABLE", &lake.glue_table));
     cfg.ledger_table = format!("{database}.{}", env_or("LEDGER_TABLE", "royalty_ledger"));
     cfg.grace_hours = env_num("GRACE_HOURS", 1)?;
     cfg.lookback_days = env_num("LOOKBACK_DAYS", 1)?;
@@ -82,9 +80,9 @@ fn settings() -> Result<Settings> {
     }
     Ok(Settings {
         cfg,
-        lake_prefix: env_or("LAKE_PREFIX", &d("prefix")),
+        lake_prefix: env_or("LAKE_PREFIX", &lake.prefix),
         database,
-        workgroup: env_or("ATHENA_WORKGROUP", &d("athena_workgroup")),
+        workgroup: env_or("ATHENA_WORKGROUP", &lake.athena_workgroup),
     })
 }
 

@@ -4,6 +4,7 @@ use playback_aws::features_store::DynamoFeatureStore;
 use playback_aws::kinesis_batch::BatchPool;
 use playback_aws::sqs_dead_letters::SqsDeadLetters;
 use playback_domain::Clock;
+use playback_topology::Topology;
 use serde_json::value::RawValue;
 use session_features::SessionFeatures;
 
@@ -12,7 +13,8 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let table = required("FEATURES_TABLE")?;
     let dlq = required("POISON_DLQ_URL")?;
-    let ttl_days: i64 = parsed("FEATURES_TTL_DAYS", 90)?;
+    // The CDK sets it from pipeline.json; unset, the compiled-in copy's.
+    let ttl_days: i64 = parsed("FEATURES_TTL_DAYS", Topology::embedded()?.features.ttl_days)?;
     let aws = playback_aws::load_aws_config().await;
     let handler = SessionFeatures {
         store: DynamoFeatureStore::new(

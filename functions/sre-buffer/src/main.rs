@@ -5,15 +5,17 @@ use playback_aws::sqs_dead_letters::SqsDeadLetters;
 use playback_aws::sre_store::{DynamoSreStore, SnsIncidentPager};
 use playback_domain::sre::SreRule;
 use playback_domain::Clock;
+use playback_topology::Topology;
 use sre_buffer::SreBuffer;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    // The `sre` object of infra/pipeline.json, as JSON (CDK sets it).
+    // The `sre` object of infra/pipeline.json, as JSON (CDK sets it); unset,
+    // the compiled-in copy's.
     let rule: SreRule = match optional("SRE_RULE") {
         Some(json) => serde_json::from_str(&json).map_err(|e| format!("SRE_RULE: {e}"))?,
-        None => SreRule::default(),
+        None => Topology::embedded()?.sre,
     };
     let (table, dlq) = (required("SRE_TABLE")?, required("POISON_DLQ_URL")?);
     let aws = playback_aws::load_aws_config().await;

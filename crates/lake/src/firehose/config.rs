@@ -1,12 +1,7 @@
 //! The delivery stream's settings, from infra/pipeline.json (the topology the
 //! CDK app deploys), with buffering overridable for local runs.
 
-use serde::Deserialize;
-
-use crate::LakeError;
-
-/// infra/pipeline.json, embedded: the topology both the CDK app and we read.
-pub const PIPELINE_JSON: &str = include_str!("../../../../infra/pipeline.json");
+use playback_topology::{LakeSpec, Topology};
 
 /// Firehose refuses a smaller buffer once dynamic partitioning is on
 /// (DYNAMIC_PARTITIONING_MIN_BUFFER_MB in infra/lib/config.ts).
@@ -33,51 +28,31 @@ pub struct FirehoseConfig {
     pub glue_table: String,
 }
 
-#[derive(Deserialize)]
-struct Pipeline {
-    lake: LakeSection,
-}
-
-#[derive(Deserialize)]
-struct LakeSection {
-    bucket: String,
-    prefix: String,
-    error_prefix: String,
-    firehose: String,
-    buffer_mb: usize,
-    buffer_s: i64,
-    glue_database: String,
-    glue_table: String,
-}
-
 impl FirehoseConfig {
-    /// The delivery stream of a pipeline.json document, as deployed (moto's
+    /// The delivery stream of a topology's `lake`, as deployed (moto's
     /// account and us-east-1 for the ARNs in error documents).
-    pub fn from_pipeline_json(text: &str) -> Result<Self, LakeError> {
-        let p: Pipeline = serde_json::from_str(text)
-            .map_err(|e| LakeError::Config(format!("pipeline.json lake section: {e}")))?;
+    pub fn from_lake(l: &LakeSpec) -> Self {
         let (region, account_id) = ("us-east-1".to_string(), "123456789012".to_string());
-        let l = p.lake;
-        Ok(FirehoseConfig {
+        FirehoseConfig {
             lambda_arn: format!("arn:aws:lambda:{region}:{account_id}:function:firehose-transform"),
-            delivery_stream_name: l.firehose,
-            bucket: l.bucket,
-            prefix: l.prefix,
-            error_prefix: l.error_prefix,
-            buffer_bytes: l.buffer_mb.max(DYNAMIC_PARTITIONING_MIN_BUFFER_MB) << 20,
-            buffer_interval_ms: l.buffer_s * 1000,
+            delivery_stream_name: l.firehose.clone(),
+            bucket: l.bucket.clone(),
+            prefix: l.prefix.clone(),
+            error_prefix: l.error_prefix.clone(),
+            buffer_bytes: (l.buffer_mb as usize).max(DYNAMIC_PARTITIONING_MIN_BUFFER_MB) << 20,
+            buffer_interval_ms: l.buffer_s as i64 * 1000,
             lambda_buffer_bytes: 1 << 20,
             lambda_retries: 3,
             region,
             account_id,
-            glue_database: l.glue_database,
-            glue_table: l.glue_table,
-        })
+            glue_database: l.glue_database.clone(),
+            glue_table: l.glue_table.clone(),
+        }
     }
 
     /// The delivery stream of the embedded infra/pipeline.json.
     pub fn from_topology() -> Self {
-        Self::from_pipeline_json(PIPELINE_JSON).expect("embedded pipeline.json is valid")
+        Self::from_lake(&Topology::deployed().lake)
     }
 
     /// Overrides the buffering hints (the local demo flushes every few seconds).

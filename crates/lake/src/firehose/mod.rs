@@ -19,7 +19,7 @@ use firehose_transform::{FirehoseEvent, FirehoseRecord};
 use playback_domain::Clock;
 
 use buffer::{Buffer, Source, Target};
-pub use config::{FirehoseConfig, DYNAMIC_PARTITIONING_MIN_BUFFER_MB, PIPELINE_JSON};
+pub use config::{FirehoseConfig, DYNAMIC_PARTITIONING_MIN_BUFFER_MB};
 pub use types::{FirehoseStats, LandedFile, OutputKind, PutReport, StreamRecord, TransformFn};
 
 use crate::store::ObjectStore;

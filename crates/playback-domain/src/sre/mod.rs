@@ -239,6 +239,8 @@ pub struct SreRule {
     pub confidence_z: f64,
 }
 
+/// Values for tests; the deployed rule is pipeline.json's `sre`
+/// (`playback_topology::Topology::sre`), which sre-buffer defaults to.
 impl Default for SreRule {
     fn default() -> Self {
         SreRule {
