@@ -152,7 +152,7 @@ fn population(minutes: f64) -> ScenarioConfig {
 
 #[tokio::test]
 async fn a_clean_run_opens_no_incident() {
-    let rule = SreRule::default();
+    let rule = playback_topology::Topology::deployed().sre;
     let p = play(population(20.0), rule).await;
     let [attempts, session] = judged(&p, &rule);
     eprintln!(
@@ -167,7 +167,7 @@ async fn a_clean_run_opens_no_incident() {
 
 #[tokio::test]
 async fn a_bad_release_opens_its_slice_within_a_minute_and_resolves() {
-    let rule = SreRule::default();
+    let rule = playback_topology::Topology::deployed().sre;
     let cfg = ScenarioConfig {
         bad_release: Some("5.3.0:android:us-west:720:180:0.5".parse().unwrap()),
         ..population(20.0)
