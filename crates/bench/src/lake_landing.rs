@@ -37,8 +37,8 @@ pub struct LakeResult {
     pub events: usize,
     pub records: usize,
     pub events_per_record: f64,
-    /// Share of (non-duplicate) lines that are playback-quality events (also sent to SQS).
-    pub quality_share: f64,
+    /// Share of (non-duplicate) lines sent to the SRE queue (`playback_domain::sre::feeds_sre`).
+    pub sre_share: f64,
     /// Bytes of the record payloads (newline-delimited JSON, as sent to Kinesis).
     pub payload_bytes: usize,
     pub rows_landed: u64,
@@ -152,7 +152,7 @@ pub fn measure(rt: &Runtime, run: &Generated, runs: usize) -> anyhow::Result<Lak
         events,
         records: run.records.len(),
         events_per_record: events as f64 / run.records.len().max(1) as f64,
-        quality_share: {
+        sre_share: {
             let originals = run.manifest.lines.iter().filter(|l| !l.duplicate);
             let (q, all) = originals.fold((0u64, 0u64), |(q, a), l| (q + l.sre as u64, a + 1));
             q as f64 / all.max(1) as f64

@@ -281,7 +281,7 @@ fn main() -> anyhow::Result<()> {
             / w_windows.even_spread_groups.max(1.0),
         feature_item_bytes,
         event_bytes: plain.file.payload_bytes as f64 / plain.file.events.max(1) as f64,
-        quality_share: lake.as_ref().map(|l| l.quality_share).unwrap_or(0.0),
+        sre_share: lake.as_ref().map(|l| l.sre_share).unwrap_or(0.0),
         demo_events_per_record: lake.as_ref().map(|l| l.events_per_record).unwrap_or(0.0),
         parquet_bytes_per_row: lake
             .as_ref()

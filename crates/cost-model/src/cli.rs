@@ -39,9 +39,10 @@ pub struct Args {
     /// Share of events that are malformed (poison pills).
     #[arg(long, default_value_t = 0.01)]
     malformed_share: f64,
-    /// Share of events that are playback-quality (also sent to SQS); default: measured.
+    /// Share of events sent to the SRE queue (quality events, session starts,
+    /// heartbeats); default: measured.
     #[arg(long)]
-    quality_share: Option<f64>,
+    sre_share: Option<f64>,
     /// Catalogue size and regions (title x region groups of the QoE windows).
     #[arg(long, default_value_t = 10_000.0)]
     titles: f64,
@@ -130,7 +131,7 @@ pub fn params(a: &Args) -> anyhow::Result<Params> {
         events_per_record: a.events_per_record,
         events_per_viewer_minute: a.events_per_viewer_minute,
         malformed_share: a.malformed_share,
-        quality_share: a.quality_share,
+        sre_share: a.sre_share,
         titles: a.titles,
         regions: a.regions,
         shard_headroom: a.shard_headroom,

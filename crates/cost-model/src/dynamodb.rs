@@ -102,13 +102,23 @@ pub(crate) fn lines(
         a_wru / 1e6 * p("ddb.wru_m"),
         Mode::Both,
     );
-    let s_wru = fns.sre.invocations_per_day * pm.sre_updates_per_batch * days;
+    let s_touch = fns.sre.invocations_per_day * pm.sre_slices_per_batch * days;
     bill.line(
         "DynamoDB",
-        "SRE signals: UpdateItem per minute bucket per batch".into(),
-        s_wru / 1e6,
+        "SRE signals: UpdateItem (ADD) per slice-minute per batch".into(),
+        s_touch / 1e6,
         "M WRU",
-        s_wru / 1e6 * p("ddb.wru_m"),
+        s_touch / 1e6 * p("ddb.wru_m"),
+        Mode::Both,
+    );
+    // Baseline and incidents Queries: each under 4 KB, eventually consistent.
+    let s_rru = s_touch * 2.0 * 0.5;
+    bill.line(
+        "DynamoDB",
+        "SRE signals: baseline + incidents Query per slice-minute per batch".into(),
+        s_rru / 1e6,
+        "M RRU",
+        s_rru / 1e6 * p("ddb.rru_m"),
         Mode::Both,
     );
     let storage_gb = pm.viewers * m.feature_item_bytes / GB;

@@ -167,18 +167,19 @@ pub(crate) fn functions(pm: &Params, m: &Measured, s: &Stream) -> (Functions, Wi
         busy_concurrency_peak: t_inv / 86_400.0 * pm.peak_factor * t_ms / 1000.0,
         log_bytes_per_day: t_inv * PLATFORM_LOG_BYTES + e_day * malformed * 300.0,
     };
-    // sre-buffer: SQS batches of `sre_batch` quality messages.
-    let quality = pm.quality_share.unwrap_or(m.quality_share);
-    let q_day = e_day * quality;
-    let s_inv = q_day / pm.sre_batch;
+    // sre-buffer: SQS batches of `sre_batch` packed bodies; per slice-minute
+    // an UpdateItem (ADD) and two Queries (baseline, incidents), in sequence.
+    let per_body = sre_events_per_body(pm);
+    let s_inv = sre_messages_per_day(pm, m, e_day) / pm.sre_batch;
     let s_share = (pm.sre_memory_mb / FULL_VCPU_MB).min(1.0);
-    let s_ms = pm.sre_batch * pm.sre_cpu_ns_per_message * pm.arm64_cpu_factor / 1e6 / s_share
-        + pm.sre_updates_per_batch * lat
+    let s_events = pm.sre_batch * per_body;
+    let s_ms = s_events * pm.sre_cpu_ns_per_event * pm.arm64_cpu_factor / 1e6 / s_share
+        + pm.sre_slices_per_batch * 3.0 * lat
         + pm.invoke_overhead_ms;
     let sre = LambdaUse {
         invocations_per_day: s_inv,
         gb_s_per_day: s_inv * s_ms / 1000.0 * pm.sre_memory_mb / 1024.0,
-        events_per_invocation_peak: pm.sre_batch,
+        events_per_invocation_peak: s_events,
         duration_ms_peak: s_ms,
         esm_concurrency: 10.0,
         busy_concurrency_peak: s_inv / 86_400.0 * pm.peak_factor * s_ms / 1000.0,
@@ -266,4 +267,16 @@ mod tests {
         let expect = 86_400.0 * 0.001 * FULL_VCPU_MB / 1024.0;
         assert!((u.gb_s_per_day - expect).abs() < 1e-6);
     }
+}
+
+/// Events in one packed SRE-queue body.
+pub(crate) fn sre_events_per_body(pm: &Params) -> f64 {
+    (pm.sre_body_bytes / pm.event_bytes.max(1.0))
+        .floor()
+        .clamp(1.0, playback_domain::event::MAX_EVENTS_PER_RECORD as f64)
+}
+
+/// Messages a day on the SRE queue.
+pub(crate) fn sre_messages_per_day(pm: &Params, m: &Measured, events_per_day: f64) -> f64 {
+    events_per_day * pm.sre_share.unwrap_or(m.sre_share) / sre_events_per_body(pm)
 }

@@ -88,7 +88,7 @@ fn print_inputs(pm: &Params, m: &Measured, measured_note: &str, p: &Estimate) {
     );
     println!("Measured inputs: {measured_note}");
     println!(
-        "  CPU ns/event (x86 bench, x{} for arm64): qoe-alerts {:.0} unpacked / {:.0} packed, session-features {:.0} / {:.0}, firehose-transform {:.0}; feature saves per viewer-batch {:.3}; window writes per shard-window {:.3} (catalogue skew {:.2}); features item {:.0} B; Parquet {:.1} B/row ({:.1} B royalty columns); quality share {:.1}%",
+        "  CPU ns/event (x86 bench, x{} for arm64): qoe-alerts {:.0} unpacked / {:.0} packed, session-features {:.0} / {:.0}, firehose-transform {:.0}; feature saves per viewer-batch {:.3}; window writes per shard-window {:.3} (catalogue skew {:.2}); features item {:.0} B; Parquet {:.1} B/row ({:.1} B royalty columns); SRE-queue share {:.1}%",
         pm.arm64_cpu_factor,
         m.qoe_cpu_ns_per_event,
         m.qoe_cpu_ns_per_event_packed,
@@ -101,7 +101,7 @@ fn print_inputs(pm: &Params, m: &Measured, measured_note: &str, p: &Estimate) {
         m.feature_item_bytes,
         m.parquet_bytes_per_row,
         m.royalty_bytes_per_row,
-        pm.quality_share.unwrap_or(m.quality_share) * 100.0
+        pm.sre_share.unwrap_or(m.sre_share) * 100.0
     );
     if m.demo_events_per_record > 0.0 {
         println!(

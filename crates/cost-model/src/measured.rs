@@ -14,7 +14,8 @@ pub struct Measured {
     pub qoe_cpu_ns_per_event_packed: f64,
     pub features_cpu_ns_per_event_packed: f64,
     pub transform_cpu_ns_per_event: f64,
-    pub quality_share: f64,
+    /// Share of events sent to the SRE queue.
+    pub sre_share: f64,
     pub feature_writes_per_viewer_batch: f64,
     /// Window-store writes per shard per window (1, or more if a shard's
     /// groups outgrow one item).
@@ -41,7 +42,7 @@ impl Default for Measured {
             qoe_cpu_ns_per_event_packed: 1000.0,
             features_cpu_ns_per_event_packed: 2000.0,
             transform_cpu_ns_per_event: 2000.0,
-            quality_share: 0.1,
+            sre_share: 0.95,
             feature_writes_per_viewer_batch: 1.0,
             window_writes_per_shard_window: 1.0,
             window_group_skew: 1.0,
@@ -91,7 +92,7 @@ pub fn read_measured(text: &str) -> Result<Measured, serde_json::Error> {
         &mut m.transform_cpu_ns_per_event,
         d.transform_cpu_ns_per_event,
     );
-    fix(&mut m.quality_share, d.quality_share);
+    fix(&mut m.sre_share, d.sre_share);
     fix(
         &mut m.feature_writes_per_viewer_batch,
         d.feature_writes_per_viewer_batch,

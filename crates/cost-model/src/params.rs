@@ -40,7 +40,9 @@ pub struct Params {
     /// Events a watching viewer sends per minute (heartbeat every 10 s = 6).
     pub events_per_viewer_minute: f64,
     pub malformed_share: f64,
-    pub quality_share: Option<f64>,
+    /// Share of events sent to the SRE queue (quality events and their
+    /// denominators, `playback_domain::sre::feeds_sre`); `None` = measured.
+    pub sre_share: Option<f64>,
     pub titles: f64,
     pub regions: f64,
     pub shard_headroom: f64,
@@ -51,9 +53,14 @@ pub struct Params {
     pub transform_memory_mb: f64,
     pub transform_buffer_mb: f64,
     pub sre_memory_mb: f64,
+    /// Messages per sre-buffer invocation (pipeline.json sre_buffer.batch_size).
     pub sre_batch: f64,
-    pub sre_cpu_ns_per_message: f64,
-    pub sre_updates_per_batch: f64,
+    /// Bytes of a packed SRE-queue body (producers fill 64 KiB, one SQS billing chunk).
+    pub sre_body_bytes: f64,
+    pub sre_cpu_ns_per_event: f64,
+    /// Slice-minutes (region x platform x version) one batch touches: one
+    /// UpdateItem and two Queries each.
+    pub sre_slices_per_batch: f64,
     pub firehose_buffer_mb: f64,
     pub firehose_buffer_s: f64,
     pub ddb_latency_ms: f64,
@@ -99,7 +106,7 @@ impl Default for Params {
             partition_key_bytes: 7.0,
             events_per_viewer_minute: 6.0,
             malformed_share: 0.01,
-            quality_share: None,
+            sre_share: None,
             titles: 10_000.0,
             regions: 5.0,
             shard_headroom: 1.0,
@@ -122,9 +129,12 @@ impl Default for Params {
             transform_memory_mb: 256.0,
             transform_buffer_mb: 1.0,
             sre_memory_mb: 256.0,
-            sre_batch: 100.0,
-            sre_cpu_ns_per_message: 3000.0,
-            sre_updates_per_batch: 10.0,
+            sre_batch: playback_topology::Topology::deployed()
+                .sre_buffer
+                .batch_size as f64,
+            sre_body_bytes: 65_536.0,
+            sre_cpu_ns_per_event: 1500.0,
+            sre_slices_per_batch: 300.0,
             firehose_buffer_mb: 64.0,
             firehose_buffer_s: 300.0,
             ddb_latency_ms: 6.0,

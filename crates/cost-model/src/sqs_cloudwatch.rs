@@ -1,4 +1,4 @@
-//! SQS (quality queue, poison-pill DLQ), CloudWatch (logs, alarms, dashboard,
+//! SQS (SRE queue, poison-pill DLQ), CloudWatch (logs, alarms, dashboard,
 //! EMF metrics) and the KMS key.
 
 use crate::billing::{DAYS_PER_MONTH, GB};
@@ -13,17 +13,21 @@ pub(crate) fn lines(pm: &Params, m: &Measured, s: &Stream, fns: &Functions, bill
     let e_day = s.events_per_day;
     let days = DAYS_PER_MONTH;
     let malformed = pm.malformed_share;
-    let quality = pm.quality_share.unwrap_or(m.quality_share);
-    let q_day = e_day * quality;
+    let share = pm.sre_share.unwrap_or(m.sre_share);
+    let msgs = crate::lambda::sre_messages_per_day(pm, m, e_day);
 
     // ---- SQS ------------------------------------------------------------------------
-    // Players SendMessageBatch 10; the Lambda poller receives and deletes 10 at a time.
-    let sqs_req = (q_day * 3.0 / 10.0 + 21_600.0) * days;
+    // Bodies packed to one 64 KiB billing chunk: a send and a receive per body
+    // (a batch call is billed per 64 KiB of payload), a delete per 10, and
+    // the poller's empty receives.
+    let sqs_req = (msgs * 2.1 + 21_600.0) * days;
     bill.line(
         "SQS",
         format!(
-            "quality queue ({:.1}% of events): send + receive + delete, batches of 10",
-            quality * 100.0
+            "SRE queue ({:.0}% of events, {:.0} per {:.0} KiB body): send + receive + delete",
+            share * 100.0,
+            crate::lambda::sre_events_per_body(pm),
+            pm.sre_body_bytes / 1024.0
         ),
         sqs_req / 1e6,
         "M req",

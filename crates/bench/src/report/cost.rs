@@ -17,7 +17,7 @@ pub fn cost_measured(c: &CostInputs) -> cost_model::Measured {
         qoe_cpu_ns_per_event_packed: c.qoe_cpu_ns_per_event_packed,
         features_cpu_ns_per_event_packed: c.features_cpu_ns_per_event_packed,
         transform_cpu_ns_per_event: c.transform_cpu_ns_per_event,
-        quality_share: c.quality_share,
+        sre_share: c.sre_share,
         feature_writes_per_viewer_batch: c.feature_writes_per_viewer_batch,
         window_writes_per_shard_window: c.window_writes_per_shard_window,
         window_group_skew: c.window_group_skew,

@@ -33,8 +33,8 @@ pub struct CostInputs {
     pub features_cpu_ns_per_event_packed: f64,
     /// firehose-transform, CPU ns per event end to end (one event per Firehose record).
     pub transform_cpu_ns_per_event: f64,
-    /// Share of events that are playback-quality (also sent to SQS), demo hour.
-    pub quality_share: f64,
+    /// Share of events sent to the SRE queue (quality events and their denominators), demo hour.
+    pub sre_share: f64,
     /// Feature saves per distinct viewer per batch (<= 1 is the design).
     pub feature_writes_per_viewer_batch: f64,
     /// Window-store writes per shard per window (one item holds all groups).
