@@ -53,7 +53,7 @@ fn write_lake(dir: &Path, g: &loadgen::Generated) -> Result<()> {
                 arrival_ms: r.emit_ms,
                 shard_id: "shardId-000000000000",
                 sequence_number: &seq,
-                sub_index: d.index as u32,
+                sub_index: d.index,
             };
             parts
                 .entry(partition_of(r.emit_ms))
