@@ -229,6 +229,18 @@ pub(crate) fn lines(f: &Functions, bill: &mut Bill) {
     );
 }
 
+/// Events in one packed SRE-queue body.
+pub(crate) fn sre_events_per_body(pm: &Params) -> f64 {
+    (pm.sre_body_bytes / pm.event_bytes.max(1.0))
+        .floor()
+        .clamp(1.0, playback_domain::event::MAX_EVENTS_PER_RECORD as f64)
+}
+
+/// Messages a day on the SRE queue.
+pub(crate) fn sre_messages_per_day(pm: &Params, m: &Measured, events_per_day: f64) -> f64 {
+    events_per_day * pm.sre_share.unwrap_or(m.sre_share) / sre_events_per_body(pm)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,16 +279,4 @@ mod tests {
         let expect = 86_400.0 * 0.001 * FULL_VCPU_MB / 1024.0;
         assert!((u.gb_s_per_day - expect).abs() < 1e-6);
     }
-}
-
-/// Events in one packed SRE-queue body.
-pub(crate) fn sre_events_per_body(pm: &Params) -> f64 {
-    (pm.sre_body_bytes / pm.event_bytes.max(1.0))
-        .floor()
-        .clamp(1.0, playback_domain::event::MAX_EVENTS_PER_RECORD as f64)
-}
-
-/// Messages a day on the SRE queue.
-pub(crate) fn sre_messages_per_day(pm: &Params, m: &Measured, events_per_day: f64) -> f64 {
-    events_per_day * pm.sre_share.unwrap_or(m.sre_share) / sre_events_per_body(pm)
 }
