@@ -7,7 +7,66 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Result};
 use demo::inspect;
 use local_pipeline::runner::PipelineHandle;
+use local_pipeline::{setup, LocalOverrides, Pipeline, PipelineOptions, Resources, Topology};
 use playback_domain::StreamPosition;
+
+/// A whole local pipeline on the emulator under a fresh `prefix`: the AWS
+/// config, the topology, what setup created, and every path running (the
+/// lake's Firehose landing included).
+pub struct Local {
+    pub aws: aws_config::SdkConfig,
+    pub topology: Topology,
+    pub resources: Resources,
+    pub pipeline: PipelineHandle,
+}
+
+/// Plays `cfg` paced into the stream and the SRE queue, one PutRecords call
+/// in flight with up to a second of records (as a producer library batches),
+/// `outage` refusing the stream for a while; returns the run and its manifest.
+pub async fn play(
+    r: &Resources,
+    cfg: loadgen::ScenarioConfig,
+    outage: Option<loadgen::KinesisOutage>,
+) -> Result<(loadgen::runner::RunReport, loadgen::Manifest)> {
+    let dir = std::env::temp_dir().join(format!("play-{}-{}", r.stream_name, std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let manifest_path = dir.join("manifest.json");
+    let outputs = loadgen::runner::Outputs {
+        stream: Some(r.stream_name.clone()),
+        manifest: Some(manifest_path.clone()),
+        quality_queue_url: Some(r.quality_queue_url.clone()),
+        ..Default::default()
+    };
+    let opts = loadgen::runner::RunOptions {
+        progress: false,
+        max_batch_delay: Duration::from_secs(1),
+        kinesis_outage: outage,
+        ..Default::default()
+    };
+    let report = loadgen::runner::run(cfg, outputs, opts).await?;
+    let manifest = loadgen::Manifest::read_from(&manifest_path)?;
+    std::fs::remove_dir_all(&dir).ok();
+    Ok((report, manifest))
+}
+
+pub async fn start_local(prefix: &str) -> Result<Local> {
+    let aws = playback_aws::load_aws_config().await;
+    let topology = Topology::load_default()?
+        .prefixed(&local_pipeline::topology::unique_prefix(prefix))
+        .with_overrides(&LocalOverrides::quick());
+    let resources = setup(&aws, &topology).await?;
+    let options = PipelineOptions {
+        lake_sink: local_pipeline::runner::lake_sink(&aws, &topology, &resources).await,
+        ..Default::default()
+    };
+    let pipeline = Pipeline::start_with(&aws, &topology, &resources, options).await?;
+    Ok(Local {
+        aws,
+        topology,
+        resources,
+        pipeline,
+    })
+}
 
 /// Run on purpose without an emulator, the test fails and says why.
 pub fn require_emulator(test: &str) {

@@ -13,7 +13,7 @@ use integration_tests::{require_emulator, wait_drained};
 use loadgen::{BadFirmware, Incident, Manifest, ScenarioConfig};
 use local_pipeline::runner::LAKE;
 use local_pipeline::topology::{QOE_ALERTS, SESSION_FEATURES};
-use local_pipeline::{setup, LocalOverrides, Pipeline, PipelineOptions, Topology};
+use local_pipeline::{Pipeline, PipelineOptions};
 
 /// Per viewer, watched ms over distinct valid event ids: what features must hold.
 fn expected_lifetime_watched(m: &Manifest) -> BTreeMap<String, u64> {
@@ -47,16 +47,12 @@ async fn features_snapshot(
 #[ignore = "emulator: run via make test"]
 async fn stream_to_features_alerts_dead_letters_and_parquet() -> Result<()> {
     require_emulator("stream_to_features_alerts_dead_letters_and_parquet");
-    let aws = playback_aws::load_aws_config().await;
-    let topology = Topology::load_default()?
-        .prefixed(&local_pipeline::topology::unique_prefix("e2e"))
-        .with_overrides(&LocalOverrides::quick());
-    let resources = setup(&aws, &topology).await?;
-    let options = PipelineOptions {
-        lake_sink: local_pipeline::runner::lake_sink(&aws, &topology, &resources).await,
-        ..Default::default()
-    };
-    let pipeline = Pipeline::start_with(&aws, &topology, &resources, options).await?;
+    let integration_tests::Local {
+        aws,
+        topology,
+        resources,
+        pipeline,
+    } = integration_tests::start_local("e2e").await?;
 
     let incident = Incident {
         title_id: "t0001".into(),
@@ -82,22 +78,7 @@ async fn stream_to_features_alerts_dead_letters_and_parquet() -> Result<()> {
         late_rate: 0.01,
         ..Default::default()
     };
-    let dir = std::env::temp_dir().join(format!("e2e-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let manifest_path = dir.join("manifest.json");
-    let outputs = loadgen::runner::Outputs {
-        stream: Some(resources.stream_name.clone()),
-        manifest: Some(manifest_path.clone()),
-        quality_queue_url: Some(resources.quality_queue_url.clone()),
-        ..Default::default()
-    };
-    let opts = loadgen::runner::RunOptions {
-        progress: false,
-        max_batch_delay: Duration::from_secs(1),
-        ..Default::default()
-    };
-    loadgen::runner::run(cfg, outputs, opts).await?;
-    let manifest = Manifest::read_from(&manifest_path)?;
+    let (_, manifest) = integration_tests::play(&resources, cfg, None).await?;
     let kinesis = aws_sdk_kinesis::Client::new(&aws);
     let (ends, in_stream) = inspect::stream_ends(&kinesis, &resources.stream_name).await?;
     ensure!(

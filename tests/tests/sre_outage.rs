@@ -11,10 +11,9 @@ use std::time::Duration;
 use anyhow::{ensure, Context, Result};
 use demo::inspect;
 use integration_tests::{require_emulator, wait_drained};
-use loadgen::{BadRelease, KinesisOutage, Manifest, ScenarioConfig};
+use loadgen::{BadRelease, KinesisOutage, ScenarioConfig};
 use local_pipeline::runner::LAKE;
 use local_pipeline::topology::{QOE_ALERTS, SESSION_FEATURES};
-use local_pipeline::{setup, LocalOverrides, Pipeline, PipelineOptions, Topology};
 
 const OUTAGE: &str = "8:45";
 const RELEASE: &str = "5.2.0:tv:eu-west:12:45:0.6";
@@ -23,16 +22,12 @@ const RELEASE: &str = "5.2.0:tv:eu-west:12:45:0.6";
 #[ignore = "emulator: run via make test"]
 async fn a_bad_release_during_a_stream_outage_pages_and_nothing_is_lost() -> Result<()> {
     require_emulator("a_bad_release_during_a_stream_outage_pages_and_nothing_is_lost");
-    let aws = playback_aws::load_aws_config().await;
-    let topology = Topology::load_default()?
-        .prefixed(&local_pipeline::topology::unique_prefix("outage"))
-        .with_overrides(&LocalOverrides::quick());
-    let resources = setup(&aws, &topology).await?;
-    let options = PipelineOptions {
-        lake_sink: local_pipeline::runner::lake_sink(&aws, &topology, &resources).await,
-        ..Default::default()
-    };
-    let pipeline = Pipeline::start_with(&aws, &topology, &resources, options).await?;
+    let integration_tests::Local {
+        aws,
+        topology,
+        resources,
+        pipeline,
+    } = integration_tests::start_local("outage").await?;
 
     let release: BadRelease = RELEASE.parse()?;
     let outage: KinesisOutage = OUTAGE.parse()?;
@@ -47,30 +42,14 @@ async fn a_bad_release_during_a_stream_outage_pages_and_nothing_is_lost() -> Res
         bad_release: Some(release.clone()),
         ..Default::default()
     };
-    let dir = std::env::temp_dir().join(format!("sre-outage-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let manifest_path = dir.join("manifest.json");
-    let outputs = loadgen::runner::Outputs {
-        stream: Some(resources.stream_name.clone()),
-        manifest: Some(manifest_path.clone()),
-        quality_queue_url: Some(resources.quality_queue_url.clone()),
-        ..Default::default()
-    };
-    let opts = loadgen::runner::RunOptions {
-        progress: false,
-        max_batch_delay: Duration::from_secs(1),
-        kinesis_outage: Some(outage),
-        ..Default::default()
-    };
     let run_start_ms = chrono::Utc::now().timestamp_millis();
     let outage_ms = |s: f64| run_start_ms + (s * 1_000.0) as i64;
     let (down_from, down_until) = (
         outage_ms(outage.start_s),
         outage_ms(outage.start_s + outage.duration_s),
     );
-    let report = loadgen::runner::run(cfg, outputs, opts).await?;
+    let (report, manifest) = integration_tests::play(&resources, cfg, Some(outage)).await?;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
-    let manifest = Manifest::read_from(&manifest_path)?;
 
     // The producer really met an outage, and buffered through it.
     let k = report.kinesis.clone().context("kinesis stats")?;

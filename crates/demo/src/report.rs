@@ -49,7 +49,8 @@ fn secs(ms: i64) -> String {
     format!("{:.1} s", ms as f64 / 1000.0)
 }
 
-fn utc(ms: i64) -> String {
+/// `HH:MM:SS` UTC of an epoch-ms instant.
+pub(crate) fn utc(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.format("%H:%M:%S").to_string())
         .unwrap_or_default()

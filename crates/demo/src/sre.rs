@@ -46,12 +46,6 @@ pub fn cause(i: &Incident, release: &BadRelease, qoe: &QoeIncident) -> &'static 
     }
 }
 
-fn hms(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%H:%M:%S").to_string())
-        .unwrap_or_default()
-}
-
 /// Prints the section; returns the checks (passed, what).
 pub async fn show(
     aws: &aws_config::SdkConfig,
@@ -75,13 +69,13 @@ pub async fn show(
     for i in &incidents {
         let k = &i.key;
         let state = match i.resolved_minute_ms {
-            Some(m) => format!("resolved at minute {}", hms(m)),
+            Some(m) => format!("resolved at minute {}", crate::report::utc(m)),
             None => format!("open (resolves after {} quiet minutes)", rule.quiet_minutes),
         };
         println!(
             "    {}/{}/{}  {:<20} peak {:.3} vs threshold {:.3} (baseline {:.3})  opened {}  cause: {}  {state}",
             k.region, k.device_platform, k.app_version, i.kind.as_str(), i.peak_rate, i.threshold,
-            i.baseline_rate, hms(i.opened_at_ms), cause(i, &release, qoe)
+            i.baseline_rate, crate::report::utc(i.opened_at_ms), cause(i, &release, qoe)
         );
     }
     let mut checks = Vec::new();
@@ -95,7 +89,7 @@ pub async fn show(
             let latency = (d - f) as f64 / 1_000.0;
             println!(
                 "    bad release {}/{}/{}: first failing event {}, incident opened {}: detection latency {latency:.1} s",
-                release.region, release.device_platform, release.app_version, hms(f), hms(d)
+                release.region, release.device_platform, release.app_version, crate::report::utc(f), crate::report::utc(d)
             );
             checks.push((
                 latency <= 60.0,
