@@ -51,10 +51,7 @@ fn scenario() -> ScenarioConfig {
 
 /// Kinesis' routing stand-in: a stable hash of the partition key.
 fn shard_of(key: &str) -> u64 {
-    let h = key.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100000001b3)
-    });
-    h % SHARDS
+    playback_domain::metrics::stable_hash(&[key]) % SHARDS
 }
 
 /// The scenario's records as the stream holds them: per shard, increasing

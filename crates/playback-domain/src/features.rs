@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::event::{EventType, PlaybackEvent};
 use crate::metrics::stable_hash;
 use crate::position::StreamPosition;
-use crate::qoe::FxBuild;
+use crate::qoe::FastHash;
 
 pub const RECENT_TITLES: usize = 10;
 /// Event ids remembered per viewer (as [`event_id_hash`]es) to drop producer
@@ -142,7 +142,7 @@ where
 {
     // A hash index into a Vec: the backfill folds millions of viewers, and
     // ordered-map lookups by a 36-byte id were a third of the fold.
-    let mut index: HashMap<&'e str, usize, FxBuild> = HashMap::default();
+    let mut index: HashMap<&'e str, usize, FastHash> = HashMap::default();
     let mut slots: Vec<(ViewerFeatures, Option<String>, bool)> = Vec::new();
     for (e, pos) in events {
         let viewer: &'e str = e.viewer_id.as_ref();

@@ -2,7 +2,6 @@
 //! every path (QoE windows, session features, SRE signals, lake partitions).
 //! No AWS here: side effects go through the traits in [`ports`].
 
-pub mod base64;
 pub mod error;
 pub mod event;
 pub mod features;

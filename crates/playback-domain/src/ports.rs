@@ -206,7 +206,7 @@ impl DeadLetter {
     pub fn new(consumer: &str, source: String, raw: &[u8], invalid: &crate::InvalidEvent) -> Self {
         let (payload, payload_base64) = match std::str::from_utf8(raw) {
             Ok(s) => (Some(s.to_string()), None),
-            Err(_) => (None, Some(crate::base64::encode(raw))),
+            Err(_) => (None, Some(base64_of(raw))),
         };
         DeadLetter {
             consumer: consumer.to_string(),
@@ -217,5 +217,24 @@ impl DeadLetter {
             payload,
             payload_base64,
         }
+    }
+}
+
+/// Standard base64, for the rare non-UTF-8 dead letter.
+fn base64_of(raw: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_binary_payload_is_kept_as_base64() {
+        let decoded = crate::decode_record(b"\xff\xfe{", crate::Clock::at(0));
+        let d = &decoded[0];
+        let invalid = d.result.as_ref().err().expect("not an event");
+        let l = super::DeadLetter::new("c", "s".into(), d.raw, invalid);
+        assert_eq!(l.payload_base64.as_deref(), Some("//57"));
+        assert!(l.payload.is_none());
     }
 }

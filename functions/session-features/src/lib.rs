@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use playback_domain::qoe::FxBuild;
+use playback_domain::qoe::FastHash;
 
 use aws_lambda_events::event::streams::KinesisEventResponse;
 use playback_aws::kinesis_batch::{decode_batch, BatchEvent, Failures, KinesisBatch};
@@ -96,7 +96,7 @@ impl<F: FeatureStore, D: DeadLetters> SessionFeatures<F, D> {
             }
         }
         // Hashed, not ordered: a batch holds thousands of events of ~36-byte ids.
-        let mut by_viewer: HashMap<&str, Vec<&BatchEvent<'_>>, FxBuild> = HashMap::default();
+        let mut by_viewer: HashMap<&str, Vec<&BatchEvent<'_>>, FastHash> = HashMap::default();
         for e in &batch.events {
             by_viewer
                 .entry(e.event.viewer_id.as_ref())
