@@ -232,7 +232,7 @@ mod tests {
     fn a_binary_payload_is_kept_as_base64() {
         let decoded = crate::decode_record(b"\xff\xfe{", crate::Clock::at(0));
         let d = &decoded[0];
-        let invalid = d.result.as_ref().err().expect("not an event");
+        let invalid = d.result.as_ref().expect_err("not an event");
         let l = super::DeadLetter::new("c", "s".into(), d.raw, invalid);
         assert_eq!(l.payload_base64.as_deref(), Some("//57"));
         assert!(l.payload.is_none());
