@@ -8,8 +8,9 @@
 use std::collections::BTreeMap;
 
 use futures::stream::{self, StreamExt, TryStreamExt};
-use playback_domain::features::{fold_features, ViewerFeatures};
-use playback_domain::ports::{FeatureStore, PortError, SaveOutcome};
+use playback_domain::features::{fold_features, save_viewer, ViewerFeatures};
+use playback_domain::ports::FeatureStore;
+use playback_domain::{PlaybackEvent, StreamPosition};
 
 use crate::replay::ReplayEvent;
 use crate::BackfillError;
@@ -18,9 +19,6 @@ use crate::BackfillError;
 const WRITE_CONCURRENCY: usize = 16;
 /// Viewers loaded per `FeatureStore::load` call (DynamoDB BatchGetItem pages itself).
 const LOAD_CHUNK: usize = 500;
-/// Re-reads after a conflicting write (the live consumer wrote meanwhile).
-const CONFLICT_RETRIES: usize = 3;
-
 /// Features of every viewer in `events` (in stream order), from nothing.
 pub fn fold_viewers(events: &[ReplayEvent]) -> BTreeMap<String, ViewerFeatures> {
     fold_features(
@@ -62,12 +60,16 @@ pub async fn write_features<F: FeatureStore>(
         viewers: by_viewer.len(),
         ..Default::default()
     };
-    let viewers: Vec<(&str, Vec<&ReplayEvent>)> = by_viewer.into_iter().collect();
+    type Pairs<'b> = Vec<(&'b PlaybackEvent<'b>, &'b StreamPosition)>;
+    let viewers: Vec<(&str, Pairs<'_>)> = by_viewer
+        .into_iter()
+        .map(|(v, evs)| (v, evs.iter().map(|e| (&e.event, &e.position)).collect()))
+        .collect();
     for chunk in viewers.chunks(LOAD_CHUNK) {
         let ids: Vec<String> = chunk.iter().map(|(v, _)| v.to_string()).collect();
         let stored = store.load(&ids).await?;
         let written: Vec<bool> = stream::iter(chunk.iter())
-            .map(|(viewer, evs)| write_viewer(store, viewer, stored.get(*viewer).cloned(), evs))
+            .map(|(viewer, evs)| save_viewer(store, viewer, stored.get(*viewer).cloned(), evs))
             .buffer_unordered(WRITE_CONCURRENCY)
             .try_collect()
             .await?;
@@ -76,35 +78,6 @@ pub async fn write_features<F: FeatureStore>(
         report.unchanged += written.len() - n;
     }
     Ok(report)
-}
-
-async fn write_viewer<F: FeatureStore>(
-    store: &F,
-    viewer: &str,
-    mut stored: Option<ViewerFeatures>,
-    events: &[&ReplayEvent],
-) -> Result<bool, PortError> {
-    for _ in 0..=CONFLICT_RETRIES {
-        let base: BTreeMap<String, ViewerFeatures> = stored
-            .take()
-            .map(|f| (viewer.to_string(), f))
-            .into_iter()
-            .collect();
-        let folded = fold_features(&base, events.iter().map(|e| (&e.event, &e.position)));
-        let Some((features, token)) = folded.into_values().next() else {
-            return Ok(false);
-        };
-        match store.save(&features, token.as_deref()).await? {
-            SaveOutcome::Saved => return Ok(true),
-            SaveOutcome::Conflict => {
-                stored = store.load(&[viewer.to_string()]).await?.remove(viewer);
-            }
-        }
-    }
-    Err(PortError::Unprocessed {
-        operation: "features.save",
-        detail: format!("{viewer}: still conflicting after {CONFLICT_RETRIES} re-reads"),
-    })
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::event::{EventType, PlaybackEvent};
 use crate::metrics::stable_hash;
+use crate::ports::{FeatureStore, PortError, PortResult, SaveOutcome};
 use crate::position::StreamPosition;
 use crate::qoe::FastHash;
 
@@ -165,6 +166,43 @@ where
         .filter(|(_, _, touched)| *touched)
         .map(|(f, token, _)| (f.viewer_id.clone(), (f, token)))
         .collect()
+}
+
+/// Re-reads a conflicting viewer this many times before giving up.
+pub const CONFLICT_RETRIES: usize = 3;
+
+/// Folds one viewer's events onto its stored state and writes it once, with
+/// the store's optimistic check; on a conflict (another writer moved it)
+/// re-reads and re-folds, up to [`CONFLICT_RETRIES`] times. Returns whether
+/// anything was written (false: every event was absorbed already). The live
+/// function and the backfill both write through it.
+pub async fn save_viewer<'e, F: FeatureStore>(
+    store: &F,
+    viewer: &str,
+    mut stored: Option<ViewerFeatures>,
+    events: &[(&'e PlaybackEvent<'e>, &'e StreamPosition)],
+) -> PortResult<bool> {
+    for _ in 0..=CONFLICT_RETRIES {
+        let base: BTreeMap<String, ViewerFeatures> = stored
+            .take()
+            .map(|f| (viewer.to_string(), f))
+            .into_iter()
+            .collect();
+        let folded = fold_features(&base, events.iter().copied());
+        let Some((features, token)) = folded.into_values().next() else {
+            return Ok(false);
+        };
+        match store.save(&features, token.as_deref()).await? {
+            SaveOutcome::Saved => return Ok(true),
+            SaveOutcome::Conflict => {
+                stored = store.load(&[viewer.to_string()]).await?.remove(viewer);
+            }
+        }
+    }
+    Err(PortError::Unprocessed {
+        operation: "features.save",
+        detail: format!("{viewer}: still conflicting after {CONFLICT_RETRIES} re-reads"),
+    })
 }
 
 #[cfg(test)]

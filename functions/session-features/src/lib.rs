@@ -6,25 +6,20 @@
 //! no-op. A failed viewer reports the first sequence number of its events, and
 //! Lambda retries from there.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use playback_domain::qoe::FastHash;
 
 use aws_lambda_events::event::streams::KinesisEventResponse;
 use playback_aws::kinesis_batch::{decode_batch, BatchEvent, Failures, KinesisBatch};
 use playback_aws::{emf, fail_fast};
-use playback_domain::features::{fold_features, ViewerFeatures};
-use playback_domain::ports::{
-    Chain, DeadLetters, FeatureStore, PortError, PortResult, Retry, SaveOutcome,
-};
-use playback_domain::Clock;
+use playback_domain::features::save_viewer;
+use playback_domain::ports::{Chain, DeadLetters, FeatureStore, PortError, PortResult, Retry};
+use playback_domain::{Clock, PlaybackEvent, StreamPosition};
 
 pub const CONSUMER: &str = "session-features";
 /// Concurrent DynamoDB writes per batch.
 const WRITE_CONCURRENCY: usize = 16;
-/// Re-reads after a conflicting write before giving the viewer back to Lambda.
-const CONFLICT_RETRIES: usize = 3;
-
 #[derive(Debug, thiserror::Error)]
 pub enum SessionFeaturesError {
     /// Retrying cannot help: the invocation fails as a whole.
@@ -116,7 +111,11 @@ impl<F: FeatureStore, D: DeadLetters> SessionFeatures<F, D> {
         };
         // Chunks of concurrent writes joined in a plain loop: a stream
         // combinator's closure would make this future lose `Send`.
-        let viewers: Vec<(&&str, &Vec<&BatchEvent<'_>>)> = by_viewer.iter().collect();
+        type Pairs<'b> = Vec<(&'b PlaybackEvent<'b>, &'b StreamPosition)>;
+        let viewers: Vec<(&str, Pairs<'_>)> = by_viewer
+            .iter()
+            .map(|(v, evs)| (*v, evs.iter().map(|e| (&e.event, &e.position)).collect()))
+            .collect();
         let mut results: Vec<(&str, PortResult<bool>)> = Vec::with_capacity(viewers.len());
         let fatal_at = |r: &[(&str, PortResult<bool>)]| {
             r.iter()
@@ -125,10 +124,11 @@ impl<F: FeatureStore, D: DeadLetters> SessionFeatures<F, D> {
         for chunk in viewers.chunks(WRITE_CONCURRENCY) {
             let mut writes = Vec::with_capacity(chunk.len());
             for (viewer, events) in chunk {
-                writes.push(self.write_viewer(viewer, stored.get(**viewer).cloned(), events));
+                let base = stored.get(*viewer).cloned();
+                writes.push(save_viewer(&self.store, viewer, base, events));
             }
             let done = futures::future::join_all(writes).await;
-            results.extend(chunk.iter().map(|(v, _)| **v).zip(done));
+            results.extend(chunk.iter().map(|(v, _)| *v).zip(done));
             // Writes are conditioned on the stored position: those that
             // landed are skipped when the failed invocation is retried.
             if let Some(i) = fatal_at(&results) {
@@ -150,37 +150,6 @@ impl<F: FeatureStore, D: DeadLetters> SessionFeatures<F, D> {
             }
         }
         Ok((failures.into_response(event), report))
-    }
-
-    /// Folds one viewer's events onto its stored state and writes it once.
-    /// Returns whether anything was written (false: every event already absorbed).
-    async fn write_viewer(
-        &self,
-        viewer: &str,
-        mut stored: Option<ViewerFeatures>,
-        events: &[&BatchEvent<'_>],
-    ) -> PortResult<bool> {
-        for _ in 0..=CONFLICT_RETRIES {
-            let base: BTreeMap<String, ViewerFeatures> = stored
-                .take()
-                .map(|f| (viewer.to_string(), f))
-                .into_iter()
-                .collect();
-            let folded = fold_features(&base, events.iter().map(|e| (&e.event, &e.position)));
-            let Some((features, token)) = folded.into_values().next() else {
-                return Ok(false);
-            };
-            match self.store.save(&features, token.as_deref()).await? {
-                SaveOutcome::Saved => return Ok(true),
-                SaveOutcome::Conflict => {
-                    stored = self.store.load(&[viewer.to_string()]).await?.remove(viewer);
-                }
-            }
-        }
-        Err(PortError::Unprocessed {
-            operation: "features.save",
-            detail: format!("still conflicting after {CONFLICT_RETRIES} re-reads"),
-        })
     }
 }
 
