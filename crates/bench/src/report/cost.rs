@@ -8,32 +8,10 @@ use super::CostInputs;
 /// The stored features item before the event ids were hashed (measured 2026-11-23).
 const FIRST_FEATURE_ITEM_BYTES: f64 = 1566.0;
 
-/// The measured figures as the cost model's input.
+/// The measured figures as the cost model's input, with its fallbacks for
+/// anything not measured (as `make cost` applies them).
 pub fn cost_measured(c: &CostInputs) -> cost_model::Measured {
-    let mut m = cost_model::Measured {
-        measured_on: c.measured_on.clone(),
-        qoe_cpu_ns_per_event: c.qoe_cpu_ns_per_event,
-        features_cpu_ns_per_event: c.features_cpu_ns_per_event,
-        qoe_cpu_ns_per_event_packed: c.qoe_cpu_ns_per_event_packed,
-        features_cpu_ns_per_event_packed: c.features_cpu_ns_per_event_packed,
-        transform_cpu_ns_per_event: c.transform_cpu_ns_per_event,
-        sre_share: c.sre_share,
-        feature_writes_per_viewer_batch: c.feature_writes_per_viewer_batch,
-        window_writes_per_shard_window: c.window_writes_per_shard_window,
-        window_group_skew: c.window_group_skew,
-        feature_item_bytes: c.feature_item_bytes,
-        demo_events_per_record: c.demo_events_per_record,
-        parquet_bytes_per_row: c.parquet_bytes_per_row,
-        royalty_bytes_per_row: c.royalty_bytes_per_row,
-        event_id_bytes_per_row: c.event_id_bytes_per_row,
-    };
-    // Same fallbacks as `make cost` for anything not measured.
-    let text = serde_json::json!({ "cost_inputs": serde_json::to_value(c).unwrap_or_default() })
-        .to_string();
-    if let Ok(fixed) = cost_model::read_measured(&text) {
-        m = fixed;
-    }
-    m
+    c.clone().with_defaults()
 }
 
 /// Per-billion totals of `make cost` (default workload): as built, and the
