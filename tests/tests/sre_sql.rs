@@ -20,7 +20,8 @@ fn root() -> PathBuf {
 }
 
 fn sql() -> String {
-    std::fs::read_to_string(root().join("infra/athena/sre_outage_rates.sql")).unwrap()
+    std::fs::read_to_string(root().join("infra/athena/sre_outage_rates.sql"))
+        .expect("infra/athena/sre_outage_rates.sql is in the repo")
 }
 
 fn in_list(codes: &[&str]) -> String {

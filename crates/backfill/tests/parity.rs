@@ -2,6 +2,8 @@
 //! features the backfill recomputes from the lake, for every viewer and field,
 //! on a generated scenario (packing, producer retries, late events, malformed
 //! lines, two shards); and so do the QoE window totals.
+// Test code: a failed unwrap is the test failing, with its location.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::time::Instant;

@@ -2,6 +2,8 @@
 //! background producer batches within the call limits, buffers through an
 //! outage and delivers everything once the stream is back, gives up at the
 //! record TTL, and stops on a failure retrying cannot help.
+// Test code: a failed unwrap is the test failing, with its location.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};

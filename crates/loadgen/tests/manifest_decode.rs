@@ -1,5 +1,7 @@
 //! The manifest agrees with what `playback_domain::decode_record` makes of
 //! every record, and the incident shows up where (and only where) it should.
+// Test code: a failed unwrap is the test failing, with its location.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

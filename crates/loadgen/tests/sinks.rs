@@ -1,5 +1,7 @@
 //! File sinks without a network: files round-trip and the Lambda event
 //! parses as aws_lambda_events' types (delivery: `tests/delivery.rs`).
+// Test code: a failed unwrap is the test failing, with its location.
+#![allow(clippy::unwrap_used)]
 
 use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisTimeWindowEvent};
 use loadgen::sinks::file::{read_records_file, sequence_number};

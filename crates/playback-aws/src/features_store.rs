@@ -9,6 +9,7 @@
 //! hashed on load; the next save replaces the item and drops it.
 
 use std::collections::BTreeMap;
+use std::sync::PoisonError;
 
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use aws_sdk_dynamodb::Client;
@@ -187,13 +188,15 @@ impl FeatureStore for DynamoFeatureStore {
                 retry::policy(),
                 |keys| async move {
                     let (found, left) = self.get_batch(keys).await?;
-                    out.lock().unwrap().extend(found);
+                    out.lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .extend(found);
                     Ok(left)
                 },
             )
             .await?;
         }
-        Ok(out.into_inner().unwrap())
+        Ok(out.into_inner().unwrap_or_else(PoisonError::into_inner))
     }
 
     async fn save(&self, f: &ViewerFeatures, expected: Option<&str>) -> PortResult<SaveOutcome> {

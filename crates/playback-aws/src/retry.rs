@@ -8,7 +8,7 @@
 //! the handlers decide what a remaining error means (`crate::classify`).
 
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
@@ -74,7 +74,8 @@ where
     // depth in the Lambda binaries' handler futures.
     let outcome = Box::pin(
         (|| {
-            let batch = std::mem::take(&mut *pending.lock().unwrap());
+            let batch =
+                std::mem::take(&mut *pending.lock().unwrap_or_else(PoisonError::into_inner));
             let call = send(batch);
             async move {
                 let left = call.await.map_err(Attempt::Failed)?;
@@ -82,7 +83,7 @@ where
                     return Ok(());
                 }
                 let n = left.len();
-                *pending.lock().unwrap() = left;
+                *pending.lock().unwrap_or_else(PoisonError::into_inner) = left;
                 Err(Attempt::Unprocessed(n))
             }
         })

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 use crate::features::ViewerFeatures;
 use crate::ports::*;
@@ -35,14 +35,22 @@ impl Faults {
     pub fn fail_key_with(&self, key: &str, class: Retry) {
         self.failing_keys
             .lock()
-            .unwrap()
+            .unwrap_or_else(PoisonError::into_inner)
             .insert(key.to_string(), class);
     }
     pub fn heal(&self) {
-        self.failing_keys.lock().unwrap().clear();
+        self.failing_keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
     fn check(&self, key: &str, op: &'static str) -> PortResult<()> {
-        if let Some(class) = self.failing_keys.lock().unwrap().get(key) {
+        if let Some(class) = self
+            .failing_keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+        {
             return Err(injected(op, *class));
         }
         self.writes.fetch_add(1, Ordering::Relaxed);
@@ -61,7 +69,7 @@ pub struct MemoryFeatureStore {
 
 impl FeatureStore for MemoryFeatureStore {
     async fn load(&self, ids: &[String]) -> PortResult<BTreeMap<String, ViewerFeatures>> {
-        let items = self.items.lock().unwrap();
+        let items = self.items.lock().unwrap_or_else(PoisonError::into_inner);
         Ok(ids
             .iter()
             .filter_map(|id| items.get(id).map(|f| (id.clone(), f.clone())))
@@ -70,7 +78,7 @@ impl FeatureStore for MemoryFeatureStore {
 
     async fn save(&self, f: &ViewerFeatures, expected: Option<&str>) -> PortResult<SaveOutcome> {
         self.faults.check(&f.viewer_id, "features.save")?;
-        let mut items = self.items.lock().unwrap();
+        let mut items = self.items.lock().unwrap_or_else(PoisonError::into_inner);
         let current = items
             .get(&f.viewer_id)
             .and_then(|c| c.last_position.as_deref());
@@ -98,7 +106,12 @@ impl MemoryWindowStore {
     /// Every title x region window combined over the shards flushed.
     pub fn combined(&self) -> WindowMap {
         let mut out = WindowMap::new();
-        for ((start, shard), groups) in self.shards.lock().unwrap().iter() {
+        for ((start, shard), groups) in self
+            .shards
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
             for (title, region, t) in groups {
                 let (totals, shards) = out
                     .entry((title.clone(), region.clone(), *start))
@@ -126,9 +139,9 @@ impl WindowStore for MemoryWindowStore {
             .collect();
         self.shards
             .lock()
-            .unwrap()
+            .unwrap_or_else(PoisonError::into_inner)
             .insert((window.start_ms, shard_id.to_string()), stored);
-        let items = self.shards.lock().unwrap();
+        let items = self.shards.lock().unwrap_or_else(PoisonError::into_inner);
         let stored = items
             .iter()
             .filter(|((start, _), _)| *start == window.start_ms)
@@ -146,7 +159,7 @@ pub struct MemoryAlertSink {
 impl AlertSink for MemoryAlertSink {
     async fn raise(&self, alert: &Alert) -> PortResult<bool> {
         self.faults.check(&alert.id(), "alerts.raise")?;
-        let mut a = self.alerts.lock().unwrap();
+        let mut a = self.alerts.lock().unwrap_or_else(PoisonError::into_inner);
         if a.contains_key(&alert.id()) {
             return Ok(false);
         }
@@ -166,7 +179,10 @@ impl DeadLetters for MemoryDeadLetters {
         for l in letters {
             self.faults.check(&l.source, "dlq.send")?;
         }
-        self.letters.lock().unwrap().extend_from_slice(letters);
+        self.letters
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(letters);
         Ok(())
     }
 }
@@ -182,14 +198,14 @@ pub struct MemorySreStore {
 impl SreStore for MemorySreStore {
     async fn add(&self, key: &SreKey, counts: SreCounts) -> PortResult<SreCounts> {
         self.faults.check(&key.dimensions(), "sre.add")?;
-        let mut b = self.buckets.lock().unwrap();
+        let mut b = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         let t = b.entry(key.clone()).or_default();
         t.add(counts);
         Ok(*t)
     }
 
     async fn baseline(&self, key: &SreKey, minutes: u32) -> PortResult<SreCounts> {
-        let b = self.buckets.lock().unwrap();
+        let b = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         let mut sum = SreCounts::default();
         for (_, c) in b.range(key.minus_minutes(minutes as i64)..key.clone()) {
             sum.add(*c);
@@ -199,7 +215,10 @@ impl SreStore for MemorySreStore {
 
     async fn incidents(&self, key: &SreKey) -> PortResult<Vec<Incident>> {
         let prefix = format!("{}#", key.dimensions());
-        let m = self.incidents.lock().unwrap();
+        let m = self
+            .incidents
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         Ok(m.iter()
             .filter(|(k, _)| k.starts_with(&prefix))
             .map(|(_, i)| i.clone())
@@ -209,7 +228,10 @@ impl SreStore for MemorySreStore {
     async fn open_incident(&self, i: &Incident) -> PortResult<bool> {
         let id = incident_id(&i.key, i.kind);
         self.faults.check(&id, "sre.open_incident")?;
-        let mut m = self.incidents.lock().unwrap();
+        let mut m = self
+            .incidents
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let blocked = m.get(&id).is_some_and(|c| {
             c.is_open() || c.resolved_minute_ms.unwrap_or(i64::MIN) >= i.key.minute_ms
         });
@@ -223,7 +245,10 @@ impl SreStore for MemorySreStore {
     async fn update_incident(&self, i: &Incident) -> PortResult<bool> {
         let id = incident_id(&i.key, i.kind);
         self.faults.check(&id, "sre.update_incident")?;
-        let mut m = self.incidents.lock().unwrap();
+        let mut m = self
+            .incidents
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         match m.get_mut(&id) {
             Some(c) if c.is_open() && c.key.minute_ms == i.key.minute_ms => {
                 *c = i.clone();
@@ -245,7 +270,10 @@ impl IncidentPager for MemoryPager {
     async fn page(&self, i: &Incident) -> PortResult<()> {
         self.faults
             .check(&incident_id(&i.key, i.kind), "sre.page")?;
-        self.pages.lock().unwrap().push(i.clone());
+        self.pages
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(i.clone());
         Ok(())
     }
 }

@@ -2,6 +2,8 @@
 //! dt/hour partitions on S3, four consecutive closes run while the lake fills
 //! up, then every close re-run after all later ones. An emulator test, run by
 //! `make test` (or `scripts/with-emulator.sh cargo test -p royalty -- --ignored`).
+// Test code: a failed unwrap is the test failing, with its location.
+#![allow(clippy::unwrap_used)]
 
 mod scenario;
 

@@ -318,7 +318,10 @@ pub async fn run(aws: &aws_config::SdkConfig, cfg: &ChaosConfig) -> Result<Chaos
     }
     // A graceful stop: the last lake buffers are already delivered.
     if let Some(pid) = runner.child.id() {
-        unsafe { libc::kill(pid as i32, libc::SIGINT) };
+        tokio::process::Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .await?;
     }
     runner.child.wait().await?;
     let manifest = loadgen::Manifest::read_from(&manifest_path)?;

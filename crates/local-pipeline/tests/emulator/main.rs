@@ -1,6 +1,8 @@
 //! Integration tests against the emulator (AWS_ENDPOINT_URL). Each is
 //! `#[ignore = "emulator: run via make test"]`: `make test` runs them in its
 //! emulator pass (`-- --ignored`). Every test uses its own prefixed resources.
+// Test code: a failed unwrap is the test failing, with its location.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 mod kinesis;
