@@ -3,6 +3,7 @@
 //! emulator pass (`-- --ignored`). Every test uses its own prefixed resources.
 
 mod common;
+mod firehose_s3;
 mod kinesis;
 mod lake;
 mod qoe;
