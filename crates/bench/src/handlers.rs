@@ -2,11 +2,13 @@
 //!
 //! Two figures per handler, both on one thread (a current-thread Tokio runtime):
 //! - **end to end**: the event JSON bytes Lambda hands the runtime ->
-//!   `serde_path_to_error` + `serde_json::Deserializer::from_slice` (exactly
-//!   what `lambda_runtime` 1.5 does, including base64 of every record's `data`
-//!   via aws_lambda_events' `Base64Data`) -> `handle` -> `serde_json::to_vec`
-//!   of the response. This is the CPU a warm Lambda pays per batch, minus the
-//!   runtime's HTTP exchange and the network calls the twins stand in for.
+//!   `serde_path_to_error` + `serde_json::Deserializer::from_slice` into the
+//!   raw payload (exactly what `lambda_runtime` 1.5 does for main.rs) -> the
+//!   function's entry point `App::invoke_at` (the one main.rs calls: pooled
+//!   one-pass parse, base64 of every record's `data`, the handler) ->
+//!   `serde_json::to_vec` of the response. This is the CPU a warm Lambda pays
+//!   per batch, minus the runtime's HTTP exchange and the network calls the
+//!   twins stand in for.
 //! - **core**: `handle` on the already-deserialised event: decode (UTF-8,
 //!   newline split, JSON parse) + validate + aggregate + the store calls.
 //!
@@ -14,6 +16,7 @@
 //! time goes.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, LazyLock};
 
 use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisTimeWindowEvent};
 use playback_aws::kinesis_batch::{decode_batch, BatchPool, KinesisBatch};
@@ -26,14 +29,16 @@ use playback_domain::{Clock, StreamPosition};
 use playback_topology::Topology;
 use qoe_alerts::QoeAlerts;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use session_features::SessionFeatures;
 use tokio::runtime::Runtime;
 
 use crate::inputs::EventFile;
 use crate::timing::{repeat, Stats};
 
-pub type Qoe = QoeAlerts<MemoryWindowStore, MemoryAlertSink, MemoryDeadLetters>;
-pub type Features = SessionFeatures<MemoryFeatureStore, MemoryDeadLetters>;
+/// The functions' entry points on the in-memory twins.
+pub type Qoe = qoe_alerts::App<MemoryWindowStore, MemoryAlertSink, MemoryDeadLetters>;
+pub type Features = session_features::App<MemoryFeatureStore, MemoryDeadLetters>;
 
 /// The deployed alert rule (infra/pipeline.json `alerts`).
 pub fn alert_rule() -> AlertRule {
@@ -41,21 +46,23 @@ pub fn alert_rule() -> AlertRule {
 }
 
 pub fn qoe() -> Qoe {
-    QoeAlerts {
+    let handler = QoeAlerts {
         windows: MemoryWindowStore::default(),
         alerts: MemoryAlertSink::default(),
         dead_letters: MemoryDeadLetters::default(),
         rule: alert_rule(),
-    }
+    };
+    qoe_alerts::App::with_pool(handler, POOL.clone())
 }
 
 pub fn features(stored: BTreeMap<String, ViewerFeatures>) -> Features {
     let store = MemoryFeatureStore::default();
     *store.items.lock().unwrap() = stored;
-    SessionFeatures {
+    let handler = SessionFeatures {
         store,
         dead_letters: MemoryDeadLetters::default(),
-    }
+    };
+    session_features::App::with_pool(handler, POOL.clone())
 }
 
 pub fn runtime() -> Runtime {
@@ -71,19 +78,19 @@ pub fn lambda_deserialize<T: serde::de::DeserializeOwned>(body: &[u8]) -> T {
     serde_path_to_error::deserialize(jd).expect("benchmark input deserialises")
 }
 
-/// Batches reused across runs, as a warm Lambda's `BatchPool` reuses them
-/// across invocations.
-static POOL: BatchPool = BatchPool::new();
+/// Batches reused across runs (every handler built here shares them), as a
+/// warm Lambda's `BatchPool` reuses them across invocations.
+static POOL: LazyLock<Arc<BatchPool>> = LazyLock::new(Arc::default);
 
-/// The payload as both functions' main.rs take it: lambda_runtime hands over
-/// the raw JSON, parsed in one pass into a pooled [`KinesisBatch`].
+/// The payload as both functions' entry points take it: lambda_runtime hands
+/// over the raw JSON, parsed in one pass into a pooled [`KinesisBatch`].
 pub fn lambda_payload(body: &[u8]) -> KinesisBatch {
-    let raw: Box<serde_json::value::RawValue> = lambda_deserialize(body);
+    let raw: Box<RawValue> = lambda_deserialize(body);
     POOL.parse(raw.get())
         .expect("benchmark input is a Kinesis event")
 }
 
-/// Back to the pool once the handler is done, as main.rs does.
+/// Back to the pool once the handler is done, as the entry points do.
 pub fn recycle(batch: KinesisBatch) {
     POOL.recycle(batch)
 }
@@ -94,19 +101,17 @@ pub fn to_batch(event: &impl Serialize) -> KinesisBatch {
     serde_json::from_value(serde_json::to_value(event).expect("serialises")).expect("Kinesis event")
 }
 
-/// qoe-alerts end to end: event bytes -> response bytes.
-pub fn qoe_e2e(rt: &Runtime, h: &Qoe, body: &[u8], clock: Clock) -> Vec<u8> {
-    let event = lambda_payload(body);
-    let (resp, _) = rt.block_on(h.handle(&event, clock)).expect("qoe handle");
-    recycle(event);
+/// qoe-alerts end to end through its entry point: event bytes -> response bytes.
+pub fn qoe_e2e(rt: &Runtime, app: &Qoe, body: &[u8], clock: Clock) -> Vec<u8> {
+    let raw: Box<RawValue> = lambda_deserialize(body);
+    let (resp, _) = (rt.block_on(app.invoke_at(raw.get(), clock))).expect("qoe invoke");
     serde_json::to_vec(&resp).expect("response serialises")
 }
 
-/// session-features end to end: event bytes -> response bytes.
-pub fn features_e2e(rt: &Runtime, h: &Features, body: &[u8], clock: Clock) -> Vec<u8> {
-    let event = lambda_payload(body);
-    let (resp, _) = rt.block_on(h.handle(&event, clock));
-    recycle(event);
+/// session-features end to end through its entry point: event bytes -> response bytes.
+pub fn features_e2e(rt: &Runtime, app: &Features, body: &[u8], clock: Clock) -> Vec<u8> {
+    let raw: Box<RawValue> = lambda_deserialize(body);
+    let (resp, _) = (rt.block_on(app.invoke_at(raw.get(), clock))).expect("features invoke");
     serde_json::to_vec(&resp).expect("response serialises")
 }
 
@@ -118,7 +123,7 @@ pub fn warm_store(
     event: &KinesisBatch,
     clock: Clock,
 ) -> BTreeMap<String, ViewerFeatures> {
-    let h = features(BTreeMap::new());
+    let h = features(BTreeMap::new()).handler;
     rt.block_on(h.handle(event, clock));
     let mut items = h.store.items.into_inner().unwrap();
     let before = StreamPosition::new("1", 0).expect("literal").sortable();
@@ -195,7 +200,8 @@ pub fn measure_qoe(
         "handle() on the parsed event: decode + validate + aggregate + state",
         open,
         repeat(w, r, n, qoe, |h| {
-            rt.block_on(h.handle(&ev_open, open.clock)).expect("qoe")
+            rt.block_on(h.handler.handle(&ev_open, open.clock))
+                .expect("qoe")
         }),
     ));
     out.push(m(
@@ -203,7 +209,8 @@ pub fn measure_qoe(
         "handle() on the parsed event, flushing the window",
         fin,
         repeat(w, r, n, qoe, |h| {
-            rt.block_on(h.handle(&ev_final, fin.clock)).expect("qoe")
+            rt.block_on(h.handler.handle(&ev_final, fin.clock))
+                .expect("qoe")
         }),
     ));
     out.push(m(
@@ -259,7 +266,7 @@ pub fn measure_features(rt: &Runtime, f: &EventFile, p: Plan, tag: &str) -> Vec<
             r,
             n,
             || features(warm.clone()),
-            |h| rt.block_on(h.handle(&event, f.clock)),
+            |h| rt.block_on(h.handler.handle(&event, f.clock)),
         ),
     ));
     out.push(m(
@@ -271,7 +278,7 @@ pub fn measure_features(rt: &Runtime, f: &EventFile, p: Plan, tag: &str) -> Vec<
             r,
             n,
             || features(BTreeMap::new()),
-            |h| rt.block_on(h.handle(&event, f.clock)),
+            |h| rt.block_on(h.handler.handle(&event, f.clock)),
         ),
     ));
     out.push(m(
@@ -337,7 +344,7 @@ pub fn split(event: &KinesisEvent, size: usize) -> Vec<KinesisEvent> {
 /// on one store: saves vs distinct viewers per batch.
 pub fn feature_writes(rt: &Runtime, f: &EventFile, batch_records: usize) -> Writes {
     let event: KinesisEvent = lambda_deserialize(&f.bytes);
-    let h = features(BTreeMap::new());
+    let h = features(BTreeMap::new()).handler;
     let mut distinct = 0;
     let batches = split(&event, batch_records);
     for b in batches.iter().map(to_batch) {
@@ -373,7 +380,7 @@ pub fn window_writes(
 ) -> Writes {
     let tw: KinesisTimeWindowEvent = lambda_deserialize(&f.bytes);
     let records = &tw.kinesis_event.records;
-    let h = qoe();
+    let h = qoe().handler;
     let mut by_window: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
     for (i, r) in records.iter().enumerate() {
         let t = r.kinesis.approximate_arrival_timestamp.0.timestamp_millis();
@@ -486,11 +493,12 @@ pub fn measure_transform(f: &EventFile, p: Plan) -> Vec<Measurement> {
     vec![
         m(
             "firehose-transform e2e",
-            "Firehose event JSON -> deserialise -> transform (validate, lake row JSON, dt/hour keys) -> response JSON",
+            "Firehose event JSON -> raw payload -> the entry point (deserialise, transform: validate, lake row JSON, dt/hour keys) -> response JSON",
             f,
             repeat(p.warmup, p.runs, n, || (), |_| {
-                let ev: firehose_transform::FirehoseEvent = lambda_deserialize(&body);
-                let resp = firehose_transform::transform(&ev, f.clock);
+                let raw: Box<RawValue> = lambda_deserialize(&body);
+                let resp = (firehose_transform::App.invoke_at(raw.get(), f.clock))
+                    .expect("firehose event");
                 serde_json::to_vec(&resp).expect("response serialises")
             }),
         ),
