@@ -8,8 +8,9 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
 use backfill::{fold_viewers, rows_to_events};
-use lake::{read_rows, FirehoseConfig, FirehoseEmulator, S3Store, StreamRecord};
+use lake::{read_rows, S3Store};
 use loadgen::ScenarioConfig;
+use local_pipeline::{FirehoseConfig, FirehoseEmulator, StreamRecord};
 use playback_aws::features_store::DynamoFeatureStore;
 use playback_domain::ports::FeatureStore;
 

@@ -64,7 +64,7 @@ fn benches(c: &mut Criterion) {
     g.bench_function("qoe-alerts core (open)", |b| {
         b.iter_batched(
             qoe,
-            |h| rt.block_on(h.handle(&tev, open.clock)).map(|r| r.0),
+            |h| rt.block_on(h.handler.handle(&tev, open.clock)).map(|r| r.0),
             BatchSize::LargeInput,
         )
     });
@@ -78,14 +78,14 @@ fn benches(c: &mut Criterion) {
     g.bench_function("session-features core (warm)", |b| {
         b.iter_batched(
             || features(warm.clone()),
-            |h| rt.block_on(h.handle(&kev, plain.clock)).1,
+            |h| rt.block_on(h.handler.handle(&kev, plain.clock)).1,
             BatchSize::LargeInput,
         )
     });
     g.bench_function("session-features core (empty store)", |b| {
         b.iter_batched(
             || features(BTreeMap::new()),
-            |h| rt.block_on(h.handle(&kev, plain.clock)).1,
+            |h| rt.block_on(h.handler.handle(&kev, plain.clock)).1,
             BatchSize::LargeInput,
         )
     });

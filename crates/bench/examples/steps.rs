@@ -157,7 +157,7 @@ fn main() {
         ("qoe-alerts core (handle)", {
             let rt = handlers::runtime();
             repeat(2, runs, n, qoe, |h| {
-                rt.block_on(h.handle(&batch, clock)).map(|r| r.0)
+                rt.block_on(h.handler.handle(&batch, clock)).map(|r| r.0)
             })
         }),
     ];

@@ -2,20 +2,23 @@
 //!
 //! Two figures per handler, both on one thread (a current-thread Tokio runtime):
 //! - **end to end**: the event JSON bytes Lambda hands the runtime ->
-//!   `serde_path_to_error` + `serde_json::Deserializer::from_slice` (exactly
-//!   what `lambda_runtime` 1.5 does, including base64 of every record's `data`
-//!   via aws_lambda_events' `Base64Data`) -> `handle` -> `serde_json::to_vec`
-//!   of the response. This is the CPU a warm Lambda pays per batch, minus the
-//!   runtime's HTTP exchange and the network calls the twins stand in for.
+//!   `serde_path_to_error` + `serde_json::Deserializer::from_slice` into the
+//!   raw payload (exactly what `lambda_runtime` 1.5 does for main.rs) -> the
+//!   function's entry point `App::invoke_at` (the one main.rs calls: pooled
+//!   one-pass parse, base64 of every record's `data`, the handler) ->
+//!   `serde_json::to_vec` of the response. This is the CPU a warm Lambda pays
+//!   per batch, minus the runtime's HTTP exchange and the network calls the
+//!   twins stand in for.
 //! - **core**: `handle` on the already-deserialised event: decode (UTF-8,
 //!   newline split, JSON parse) + validate + aggregate + the store calls.
 //!
 //! plus the parts (deserialise only, `decode_batch` only) to show where the
 //! time goes.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+use std::sync::{Arc, LazyLock};
 
-use aws_lambda_events::event::kinesis::{KinesisEvent, KinesisTimeWindowEvent};
+use aws_lambda_events::event::kinesis::KinesisEvent;
 use playback_aws::kinesis_batch::{decode_batch, BatchPool, KinesisBatch};
 use playback_domain::features::{event_id_hash, ViewerFeatures, RECENT_EVENT_IDS};
 use playback_domain::memory::{
@@ -26,14 +29,16 @@ use playback_domain::{Clock, StreamPosition};
 use playback_topology::Topology;
 use qoe_alerts::QoeAlerts;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use session_features::SessionFeatures;
 use tokio::runtime::Runtime;
 
 use crate::inputs::EventFile;
 use crate::timing::{repeat, Stats};
 
-pub type Qoe = QoeAlerts<MemoryWindowStore, MemoryAlertSink, MemoryDeadLetters>;
-pub type Features = SessionFeatures<MemoryFeatureStore, MemoryDeadLetters>;
+/// The functions' entry points on the in-memory twins.
+pub type Qoe = qoe_alerts::App<MemoryWindowStore, MemoryAlertSink, MemoryDeadLetters>;
+pub type Features = session_features::App<MemoryFeatureStore, MemoryDeadLetters>;
 
 /// The deployed alert rule (infra/pipeline.json `alerts`).
 pub fn alert_rule() -> AlertRule {
@@ -41,21 +46,23 @@ pub fn alert_rule() -> AlertRule {
 }
 
 pub fn qoe() -> Qoe {
-    QoeAlerts {
+    let handler = QoeAlerts {
         windows: MemoryWindowStore::default(),
         alerts: MemoryAlertSink::default(),
         dead_letters: MemoryDeadLetters::default(),
         rule: alert_rule(),
-    }
+    };
+    qoe_alerts::App::with_pool(handler, POOL.clone())
 }
 
 pub fn features(stored: BTreeMap<String, ViewerFeatures>) -> Features {
     let store = MemoryFeatureStore::default();
     *store.items.lock().unwrap() = stored;
-    SessionFeatures {
+    let handler = SessionFeatures {
         store,
         dead_letters: MemoryDeadLetters::default(),
-    }
+    };
+    session_features::App::with_pool(handler, POOL.clone())
 }
 
 pub fn runtime() -> Runtime {
@@ -71,19 +78,19 @@ pub fn lambda_deserialize<T: serde::de::DeserializeOwned>(body: &[u8]) -> T {
     serde_path_to_error::deserialize(jd).expect("benchmark input deserialises")
 }
 
-/// Batches reused across runs, as a warm Lambda's `BatchPool` reuses them
-/// across invocations.
-static POOL: BatchPool = BatchPool::new();
+/// Batches reused across runs (every handler built here shares them), as a
+/// warm Lambda's `BatchPool` reuses them across invocations.
+static POOL: LazyLock<Arc<BatchPool>> = LazyLock::new(Arc::default);
 
-/// The payload as both functions' main.rs take it: lambda_runtime hands over
-/// the raw JSON, parsed in one pass into a pooled [`KinesisBatch`].
+/// The payload as both functions' entry points take it: lambda_runtime hands
+/// over the raw JSON, parsed in one pass into a pooled [`KinesisBatch`].
 pub fn lambda_payload(body: &[u8]) -> KinesisBatch {
-    let raw: Box<serde_json::value::RawValue> = lambda_deserialize(body);
+    let raw: Box<RawValue> = lambda_deserialize(body);
     POOL.parse(raw.get())
         .expect("benchmark input is a Kinesis event")
 }
 
-/// Back to the pool once the handler is done, as main.rs does.
+/// Back to the pool once the handler is done, as the entry points do.
 pub fn recycle(batch: KinesisBatch) {
     POOL.recycle(batch)
 }
@@ -94,19 +101,17 @@ pub fn to_batch(event: &impl Serialize) -> KinesisBatch {
     serde_json::from_value(serde_json::to_value(event).expect("serialises")).expect("Kinesis event")
 }
 
-/// qoe-alerts end to end: event bytes -> response bytes.
-pub fn qoe_e2e(rt: &Runtime, h: &Qoe, body: &[u8], clock: Clock) -> Vec<u8> {
-    let event = lambda_payload(body);
-    let (resp, _) = rt.block_on(h.handle(&event, clock)).expect("qoe handle");
-    recycle(event);
+/// qoe-alerts end to end through its entry point: event bytes -> response bytes.
+pub fn qoe_e2e(rt: &Runtime, app: &Qoe, body: &[u8], clock: Clock) -> Vec<u8> {
+    let raw: Box<RawValue> = lambda_deserialize(body);
+    let (resp, _) = (rt.block_on(app.invoke_at(raw.get(), clock))).expect("qoe invoke");
     serde_json::to_vec(&resp).expect("response serialises")
 }
 
-/// session-features end to end: event bytes -> response bytes.
-pub fn features_e2e(rt: &Runtime, h: &Features, body: &[u8], clock: Clock) -> Vec<u8> {
-    let event = lambda_payload(body);
-    let (resp, _) = rt.block_on(h.handle(&event, clock));
-    recycle(event);
+/// session-features end to end through its entry point: event bytes -> response bytes.
+pub fn features_e2e(rt: &Runtime, app: &Features, body: &[u8], clock: Clock) -> Vec<u8> {
+    let raw: Box<RawValue> = lambda_deserialize(body);
+    let (resp, _) = (rt.block_on(app.invoke_at(raw.get(), clock))).expect("features invoke");
     serde_json::to_vec(&resp).expect("response serialises")
 }
 
@@ -118,7 +123,7 @@ pub fn warm_store(
     event: &KinesisBatch,
     clock: Clock,
 ) -> BTreeMap<String, ViewerFeatures> {
-    let h = features(BTreeMap::new());
+    let h = features(BTreeMap::new()).handler;
     rt.block_on(h.handle(event, clock));
     let mut items = h.store.items.into_inner().unwrap();
     let before = StreamPosition::new("1", 0).expect("literal").sortable();
@@ -163,6 +168,8 @@ fn m(name: &str, what: &str, f: &EventFile, stats: Stats) -> Measurement {
     }
 }
 
+pub use crate::writes::{feature_item_bytes, feature_writes, split, window_writes, Writes};
+
 /// Every qoe-alerts measurement on one event file (open = state carried,
 /// final = window flush).
 pub fn measure_qoe(
@@ -195,7 +202,8 @@ pub fn measure_qoe(
         "handle() on the parsed event: decode + validate + aggregate + state",
         open,
         repeat(w, r, n, qoe, |h| {
-            rt.block_on(h.handle(&ev_open, open.clock)).expect("qoe")
+            rt.block_on(h.handler.handle(&ev_open, open.clock))
+                .expect("qoe")
         }),
     ));
     out.push(m(
@@ -203,7 +211,8 @@ pub fn measure_qoe(
         "handle() on the parsed event, flushing the window",
         fin,
         repeat(w, r, n, qoe, |h| {
-            rt.block_on(h.handle(&ev_final, fin.clock)).expect("qoe")
+            rt.block_on(h.handler.handle(&ev_final, fin.clock))
+                .expect("qoe")
         }),
     ));
     out.push(m(
@@ -259,7 +268,7 @@ pub fn measure_features(rt: &Runtime, f: &EventFile, p: Plan, tag: &str) -> Vec<
             r,
             n,
             || features(warm.clone()),
-            |h| rt.block_on(h.handle(&event, f.clock)),
+            |h| rt.block_on(h.handler.handle(&event, f.clock)),
         ),
     ));
     out.push(m(
@@ -271,7 +280,7 @@ pub fn measure_features(rt: &Runtime, f: &EventFile, p: Plan, tag: &str) -> Vec<
             r,
             n,
             || features(BTreeMap::new()),
-            |h| rt.block_on(h.handle(&event, f.clock)),
+            |h| rt.block_on(h.handler.handle(&event, f.clock)),
         ),
     ));
     out.push(m(
@@ -297,150 +306,6 @@ pub fn measure_features(rt: &Runtime, f: &EventFile, p: Plan, tag: &str) -> Vec<
         ),
     ));
     out
-}
-
-/// Write calls per batch, counted by the twins' `faults.write_count()`.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct Writes {
-    /// Batch size in records the counts are for.
-    pub batch_records: usize,
-    pub batches: usize,
-    pub events: usize,
-    /// session-features: saves, and the distinct viewers with a valid event.
-    pub feature_writes: usize,
-    pub distinct_viewers: usize,
-    /// qoe-alerts: window flushes, and the title x region groups per window.
-    pub window_writes: usize,
-    pub title_region_windows: usize,
-    /// Sum over windows of the groups an even spread over the catalogue would
-    /// give (`cost_model::expected_distinct`): the skew reference.
-    pub even_spread_groups: f64,
-    pub windows: usize,
-    pub alert_writes: usize,
-    pub dead_letters: usize,
-}
-
-/// Splits a Kinesis event into batches of `size` records (Lambda's BatchSize).
-pub fn split(event: &KinesisEvent, size: usize) -> Vec<KinesisEvent> {
-    event
-        .records
-        .chunks(size.max(1))
-        .map(|c| {
-            let mut e = KinesisEvent::default();
-            e.records = c.to_vec();
-            e
-        })
-        .collect()
-}
-
-/// session-features in batches of `batch_records` (the deployed BatchSize),
-/// on one store: saves vs distinct viewers per batch.
-pub fn feature_writes(rt: &Runtime, f: &EventFile, batch_records: usize) -> Writes {
-    let event: KinesisEvent = lambda_deserialize(&f.bytes);
-    let h = features(BTreeMap::new());
-    let mut distinct = 0;
-    let batches = split(&event, batch_records);
-    for b in batches.iter().map(to_batch) {
-        rt.block_on(h.handle(&b, f.clock));
-        distinct += session_features::distinct_viewers(&b, f.clock);
-    }
-    let dead_letters = h.dead_letters.letters.lock().unwrap().len();
-    Writes {
-        batch_records,
-        batches: batches.len(),
-        events: f.events,
-        feature_writes: h.store.faults.write_count(),
-        distinct_viewers: distinct,
-        window_writes: 0,
-        title_region_windows: 0,
-        even_spread_groups: 0.0,
-        windows: 0,
-        alert_writes: 0,
-        dead_letters,
-    }
-}
-
-/// qoe-alerts as Lambda drives it on one shard: records grouped into tumbling
-/// windows of `window_ms` by arrival time, each window's records in batches of
-/// `batch_records` (state carried), the last batch final. Counts window
-/// flushes against the distinct title x region groups per window.
-pub fn window_writes(
-    rt: &Runtime,
-    f: &EventFile,
-    window_ms: i64,
-    batch_records: usize,
-    catalogue_groups: f64,
-) -> Writes {
-    let tw: KinesisTimeWindowEvent = lambda_deserialize(&f.bytes);
-    let records = &tw.kinesis_event.records;
-    let h = qoe();
-    let mut by_window: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
-    for (i, r) in records.iter().enumerate() {
-        let t = r.kinesis.approximate_arrival_timestamp.0.timestamp_millis();
-        by_window
-            .entry(t - t.rem_euclid(window_ms))
-            .or_default()
-            .push(i);
-    }
-    let mut groups = 0;
-    let mut even = 0.0;
-    let mut batches = 0;
-    for (start, idx) in &by_window {
-        let window_records: Vec<_> = idx.iter().map(|&i| records[i].clone()).collect();
-        let mut whole = KinesisEvent::default();
-        whole.records = window_records.clone();
-        let whole = to_batch(&whole);
-        let decoded = decode_batch(&whole, qoe_alerts::CONSUMER, f.clock);
-        even += cost_model::expected_distinct(decoded.events.len() as f64, catalogue_groups);
-        groups += decoded
-            .events
-            .iter()
-            .map(|e| (e.event.title_id.as_ref(), e.event.region.as_ref()))
-            .collect::<BTreeSet<_>>()
-            .len();
-        let chunks: Vec<_> = window_records.chunks(batch_records.max(1)).collect();
-        let mut state = std::collections::HashMap::new();
-        for (k, chunk) in chunks.iter().enumerate() {
-            let mut ev = tw.clone();
-            ev.kinesis_event.records = chunk.to_vec();
-            let p = &mut ev.time_window_properties;
-            p.window.start = chrono::DateTime::from_timestamp_millis(*start).expect("window start");
-            p.window.end =
-                chrono::DateTime::from_timestamp_millis(start + window_ms).expect("window end");
-            p.state = state.clone();
-            p.is_final_invoke_for_window = k + 1 == chunks.len();
-            let (resp, _) = rt.block_on(h.handle(&to_batch(&ev), f.clock)).expect("qoe");
-            state = resp.state;
-            batches += 1;
-        }
-    }
-    let dead_letters = h.dead_letters.letters.lock().unwrap().len();
-    Writes {
-        batch_records,
-        batches,
-        events: f.events,
-        feature_writes: 0,
-        distinct_viewers: 0,
-        window_writes: h.windows.faults.write_count(),
-        title_region_windows: groups,
-        even_spread_groups: even,
-        windows: by_window.len(),
-        alert_writes: h.alerts.faults.write_count(),
-        dead_letters,
-    }
-}
-
-/// Size of the stored features item by DynamoDB's rules
-/// (`playback_aws::dynamo::item_size` of `features_store::to_item`, the item
-/// `DynamoFeatureStore` writes), averaged over the warm items.
-pub fn feature_item_bytes(items: &BTreeMap<String, ViewerFeatures>) -> f64 {
-    use playback_aws::{dynamo::item_size, features_store::to_item};
-    if items.is_empty() {
-        return 0.0;
-    }
-    let ttl = Topology::deployed().features.ttl_secs();
-    let total: usize = items.values().map(|f| item_size(&to_item(f, ttl))).sum();
-    total as f64 / items.len() as f64
 }
 
 /// The Firehose transformation event for the records of `event` (after
@@ -486,11 +351,12 @@ pub fn measure_transform(f: &EventFile, p: Plan) -> Vec<Measurement> {
     vec![
         m(
             "firehose-transform e2e",
-            "Firehose event JSON -> deserialise -> transform (validate, lake row JSON, dt/hour keys) -> response JSON",
+            "Firehose event JSON -> raw payload -> the entry point (deserialise, transform: validate, lake row JSON, dt/hour keys) -> response JSON",
             f,
             repeat(p.warmup, p.runs, n, || (), |_| {
-                let ev: firehose_transform::FirehoseEvent = lambda_deserialize(&body);
-                let resp = firehose_transform::transform(&ev, f.clock);
+                let raw: Box<RawValue> = lambda_deserialize(&body);
+                let resp = (firehose_transform::App.invoke_at(raw.get(), f.clock))
+                    .expect("firehose event");
                 serde_json::to_vec(&resp).expect("response serialises")
             }),
         ),

@@ -1,12 +1,13 @@
 //! Parquet landing: one simulated hour of the demo scenario through the local
-//! Firehose (`lake::FirehoseEmulator`: de-aggregation, the firehose-transform
+//! Firehose (`local_pipeline::FirehoseEmulator`: de-aggregation, the firehose-transform
 //! logic, format conversion, dynamic partitioning, buffering as deployed:
 //! 64 MiB / 300 s) into a `MemoryStore`, then the Parquet encoder alone.
 
 use std::collections::BTreeMap;
 
-use lake::{FirehoseConfig, FirehoseEmulator, LakeRow, MemoryStore, StreamRecord};
+use lake::{LakeRow, MemoryStore};
 use loadgen::Generated;
+use local_pipeline::{FirehoseConfig, FirehoseEmulator, StreamRecord};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use serde::Serialize;
 use tokio::runtime::Runtime;

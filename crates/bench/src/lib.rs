@@ -2,7 +2,7 @@
 //!
 //! - [`handlers`]: qoe-alerts and session-features throughput on a 10 000-record
 //!   Kinesis batch made by the load generator (end to end and core), and write
-//!   calls per batch counted by the in-memory twins;
+//!   calls per batch counted by the in-memory twins ([`writes`]);
 //! - [`lake_landing`]: Parquet landing of one simulated hour (rows/s, bytes/row);
 //! - [`artifacts`]: Lambda zip sizes and binary init time;
 //! - [`report`]: bench/RESULTS.md and bench/measured.json (the cost model's input).
@@ -17,3 +17,4 @@ pub mod machine;
 pub mod quiet;
 pub mod report;
 pub mod timing;
+pub mod writes;

@@ -2,20 +2,16 @@
 //!
 //! - [`schema`]: the Arrow schema from events/lake-columns.json (the Glue table's source).
 //! - [`parquet_io`]: `LakeRow`s to Parquet bytes and back.
-//! - [`firehose`]: a local stand-in for the Firehose delivery stream of the lake
-//!   (de-aggregation, the firehose-transform Lambda in-process, format conversion,
-//!   dynamic partitioning, buffering, S3 delivery and error output).
 //! - [`store`]: the small object-store seam (in-memory for tests, S3 for real).
+//!
+//! The local stand-in for the Firehose delivery stream that writes the lake
+//! lives with the other emulated AWS behaviour, in local-pipeline
+//! (`local_pipeline::firehose`): this crate depends on no function crate.
 
-pub mod firehose;
 pub mod parquet_io;
 pub mod schema;
 pub mod store;
 
-pub use firehose::{
-    FirehoseConfig, FirehoseEmulator, FirehoseStats, LandedFile, OutputKind, PutReport,
-    StreamRecord, TransformFn,
-};
 pub use parquet_io::{read_rows, write_rows};
 pub use playback_domain::lake::LakeRow;
 pub use store::{MemoryStore, ObjectStore, S3Store};

@@ -53,10 +53,14 @@ where
     Arc::new(FnFunction(f))
 }
 
-/// Deserialises an event the way the Rust runtime does before calling a handler.
-pub fn parse_event<T: serde::de::DeserializeOwned>(event: Value) -> Result<T, FunctionError> {
-    serde_json::from_value(event)
-        .map_err(|e| FunctionError::new("Runtime.UnmarshalError", e.to_string()))
+/// The payload as Lambda hands it to a function: the event's JSON text.
+pub fn payload(event: &Value) -> String {
+    event.to_string()
+}
+
+/// An event the function could not read.
+pub fn unmarshal(e: impl std::fmt::Display) -> FunctionError {
+    FunctionError::new("Runtime.UnmarshalError", e.to_string())
 }
 
 pub fn to_response<T: serde::Serialize>(response: &T) -> Result<Value, FunctionError> {

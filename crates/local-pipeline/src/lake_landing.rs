@@ -1,12 +1,13 @@
-//! The lake landing: `lake::FirehoseEmulator` (transform, Parquet conversion,
+//! The lake landing: the [`FirehoseEmulator`] (transform, Parquet conversion,
 //! dynamic partitioning, buffering, S3 delivery) as the sink of a stream
 //! reader, the way the delivery stream reads the Kinesis stream on AWS.
 
 use aws_config::SdkConfig;
-use lake::{FirehoseConfig, FirehoseEmulator, ObjectStore, S3Store};
+use lake::{ObjectStore, S3Store};
 
 use crate::esm::sink::{shared, RecordSink, SharedSink};
 use crate::esm::StreamRecord;
+use crate::firehose::{FirehoseConfig, FirehoseEmulator};
 use crate::function::BoxFuture;
 use crate::topology::Topology;
 use crate::{Resources, Result};
@@ -15,21 +16,10 @@ pub struct FirehoseSink<S: ObjectStore> {
     pub emulator: FirehoseEmulator<S>,
 }
 
-fn to_lake(r: &StreamRecord) -> lake::StreamRecord {
-    lake::StreamRecord {
-        shard_id: r.shard_id.clone(),
-        sequence_number: r.sequence_number.clone(),
-        partition_key: r.partition_key.clone(),
-        arrival_ms: r.arrival_ms,
-        data: r.data.clone(),
-    }
-}
-
 impl<S: ObjectStore + 'static> RecordSink for FirehoseSink<S> {
     fn put<'a>(&'a mut self, records: &'a [StreamRecord]) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            let recs: Vec<lake::StreamRecord> = records.iter().map(to_lake).collect();
-            let report = self.emulator.put(&recs).map_err(|e| e.to_string())?;
+            let report = self.emulator.put(records).map_err(|e| e.to_string())?;
             if report.flush_needed {
                 // Buffered already: a failed delivery is retried by the next flush.
                 if let Err(e) = self.flush(Some(crate::now_ms())).await {

@@ -2,10 +2,12 @@
 //! LocalStack): creates the resources of infra/pipeline.json, then emulates
 //! Lambda's event-source mappings (Kinesis with tumbling windows, retries,
 //! bisection and on-failure destinations; SQS with partial batch responses)
-//! around the real handler libraries and their real AWS adapters.
+//! around the real handler libraries and their real AWS adapters; and the
+//! lake's Firehose delivery stream ([`firehose`]).
 
 pub mod chaos;
 pub mod esm;
+pub mod firehose;
 pub mod function;
 pub mod lake_landing;
 pub mod on_failure;
@@ -15,7 +17,10 @@ pub mod setup;
 pub mod teardown;
 pub mod topology;
 
-pub use esm::{Checkpoints, ConsumerMetrics, MetricsSnapshot, StartingPosition};
+pub use esm::{Checkpoints, ConsumerMetrics, MetricsSnapshot, StartingPosition, StreamRecord};
+pub use firehose::{
+    FirehoseConfig, FirehoseEmulator, FirehoseStats, LandedFile, OutputKind, PutReport, TransformFn,
+};
 pub use function::{Function, FunctionError};
 pub use runner::{Pipeline, PipelineHandle, PipelineOptions};
 pub use setup::{setup, Resources};

@@ -1,20 +1,13 @@
-//! The whole pipeline in one process: the three handlers built with their real
-//! AWS adapters, each behind the event-source mapping Lambda would give it,
-//! plus the lake landing as one more stream reader.
+//! The whole pipeline in one process: the three functions built by their own
+//! entry points (`build` + `App::invoke`, what their main.rs runs) on their
+//! real AWS adapters, each behind the event-source mapping Lambda would give
+//! it, plus the lake landing as one more stream reader.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use aws_lambda_events::event::sqs::SqsEvent;
-use playback_aws::alerts::DynamoSnsAlertSink;
-use playback_aws::features_store::DynamoFeatureStore;
-use playback_aws::kinesis_batch::KinesisBatch;
-use playback_aws::sqs_dead_letters::SqsDeadLetters;
-use playback_aws::sre_store::{DynamoSreStore, SnsIncidentPager};
-use playback_aws::windows_store::DynamoWindowStore;
-use playback_domain::Clock;
 use tokio_util::sync::CancellationToken;
 
 use crate::esm::events::KinesisSource;
@@ -22,7 +15,7 @@ use crate::esm::kinesis::{self, ReadOptions, StreamMapping};
 use crate::esm::sink::{self, SharedSink, SinkReader};
 use crate::esm::sqs::{self, QueueMapping};
 use crate::esm::{Checkpoints, ConsumerMetrics, EsmTasks, MetricsSnapshot, StartingPosition};
-use crate::function::{from_fn, parse_event, to_response, Function, FunctionError};
+use crate::function::{from_fn, payload, to_response, unmarshal, Function, FunctionError};
 use crate::on_failure::OnFailureQueue;
 use crate::topology::{Topology, QOE_ALERTS, SESSION_FEATURES};
 use crate::{Resources, Result};
@@ -212,101 +205,86 @@ pub fn stream_mapping(
     })
 }
 
-fn dead_letters(aws: &SdkConfig, r: &Resources) -> SqsDeadLetters {
-    SqsDeadLetters::new(aws_sdk_sqs::Client::new(aws), r.poison_dlq_url.clone())
-}
-
 fn unhandled(kind: &str, e: impl std::fmt::Display) -> FunctionError {
     FunctionError::new(kind, e.to_string())
 }
 
-/// qoe-alerts wired as its main.rs wires it.
+/// qoe-alerts through its entry point (`qoe_alerts::App::invoke`, as its
+/// main.rs runs it), configured from the prefixed resources.
 pub fn qoe_alerts(
     aws: &SdkConfig,
     t: &Topology,
     r: &Resources,
     m: Arc<ConsumerMetrics>,
 ) -> Arc<dyn Function> {
-    let dynamo = aws_sdk_dynamodb::Client::new(aws);
-    let sns = r
-        .alerts_topic_arn
-        .clone()
-        .map(|arn| (aws_sdk_sns::Client::new(aws), arn));
-    let handler = Arc::new(qoe_alerts::QoeAlerts {
-        windows: DynamoWindowStore::new(dynamo.clone(), r.windows_table.clone()),
-        alerts: DynamoSnsAlertSink::new(dynamo, r.alerts_table.clone(), sns),
-        dead_letters: dead_letters(aws, r),
+    let cfg = qoe_alerts::Config {
+        windows_table: r.windows_table.clone(),
+        alerts_table: r.alerts_table.clone(),
+        poison_dlq_url: r.poison_dlq_url.clone(),
+        alerts_topic_arn: r.alerts_topic_arn.clone(),
         rule: t.alerts.rule(),
-    });
+    };
+    let app = Arc::new(qoe_alerts::build(aws, cfg));
     from_fn(move |event| {
-        let (h, m) = (handler.clone(), m.clone());
+        let (app, m) = (app.clone(), m.clone());
         async move {
-            let event: KinesisBatch = parse_event(event)?;
-            let (response, report) = h
-                .handle(&event, Clock::now())
-                .await
-                .map_err(|e| unhandled("QoeError", e))?;
+            let (response, report) = (app.invoke(&payload(&event)).await).map_err(|e| match e {
+                qoe_alerts::QoeError::Payload(e) => unmarshal(e),
+                e => unhandled("QoeError", e),
+            })?;
             ConsumerMetrics::add(&m.alerts, report.alerts_raised.len() as u64);
             to_response(&response)
         }
     })
 }
 
-/// session-features wired as its main.rs wires it.
+/// session-features through its entry point, configured from the prefixed resources.
 pub fn session_features(
     aws: &SdkConfig,
     t: &Topology,
     r: &Resources,
     m: Arc<ConsumerMetrics>,
 ) -> Arc<dyn Function> {
-    let store = DynamoFeatureStore::new(
-        aws_sdk_dynamodb::Client::new(aws),
-        r.features_table.clone(),
-        t.features.ttl_secs(),
-    );
-    let handler = Arc::new(session_features::SessionFeatures {
-        store,
-        dead_letters: dead_letters(aws, r),
-    });
+    let cfg = session_features::Config {
+        features_table: r.features_table.clone(),
+        poison_dlq_url: r.poison_dlq_url.clone(),
+        ttl_days: t.features.ttl_days,
+    };
+    let app = Arc::new(session_features::build(aws, cfg));
     from_fn(move |event| {
-        let (h, m) = (handler.clone(), m.clone());
+        let (app, m) = (app.clone(), m.clone());
         async move {
-            let event: KinesisBatch = parse_event(event)?;
-            let (response, report) = h
-                .try_handle(&event, Clock::now())
-                .await
-                .map_err(|e| unhandled("SessionFeaturesError", e))?;
+            let (response, report) = (app.invoke(&payload(&event)).await).map_err(|e| match e {
+                session_features::SessionFeaturesError::Payload(e) => unmarshal(e),
+                e => unhandled("SessionFeaturesError", e),
+            })?;
             ConsumerMetrics::add(&m.dead_letters, report.dead_letters as u64);
             to_response(&response)
         }
     })
 }
 
-/// sre-buffer wired as its main.rs wires it.
+/// sre-buffer through its entry point, configured from the prefixed resources.
 pub fn sre_buffer(
     aws: &SdkConfig,
     t: &Topology,
     r: &Resources,
     m: Arc<ConsumerMetrics>,
 ) -> Arc<dyn Function> {
-    let handler = Arc::new(sre_buffer::SreBuffer {
-        store: DynamoSreStore::new(aws_sdk_dynamodb::Client::new(aws), r.sre_table.clone()),
-        dead_letters: dead_letters(aws, r),
-        pager: SnsIncidentPager::new(
-            r.alerts_topic_arn
-                .clone()
-                .map(|arn| (aws_sdk_sns::Client::new(aws), arn)),
-        ),
+    let cfg = sre_buffer::Config {
+        sre_table: r.sre_table.clone(),
+        poison_dlq_url: r.poison_dlq_url.clone(),
+        alerts_topic_arn: r.alerts_topic_arn.clone(),
         rule: t.sre,
-    });
+    };
+    let app = Arc::new(sre_buffer::build(aws, cfg));
     from_fn(move |event| {
-        let (h, m) = (handler.clone(), m.clone());
+        let (app, m) = (app.clone(), m.clone());
         async move {
-            let event: SqsEvent = parse_event(event)?;
-            let (response, report) = h
-                .try_handle(&event, Clock::now())
-                .await
-                .map_err(|e| unhandled("SreBufferError", e))?;
+            let (response, report) = (app.invoke(&payload(&event)).await).map_err(|e| match e {
+                sre_buffer::SreBufferError::Payload(e) => unmarshal(e),
+                e => unhandled("SreBufferError", e),
+            })?;
             ConsumerMetrics::add(&m.dead_letters, report.dead_letters as u64);
             ConsumerMetrics::add(&m.alerts, report.incidents.len() as u64);
             to_response(&response)

@@ -48,6 +48,35 @@ pub struct KinesisMetadata {
     pub approximate_arrival_timestamp: Option<i64>,
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum TransformError {
+    /// The invocation's payload is not a Firehose transformation event.
+    #[error("payload: {0}")]
+    Payload(serde_json::Error),
+}
+
+/// The function's one entry point (main.rs and the bench call it): no
+/// settings, no AWS clients, the payload as Lambda hands it over.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct App;
+
+impl App {
+    pub fn invoke(&self, payload: &str) -> Result<KinesisFirehoseResponse, TransformError> {
+        self.invoke_at(payload, Clock::now())
+    }
+
+    /// [`App::invoke`] at a given clock (tests, the bench's fixed inputs).
+    pub fn invoke_at(
+        &self,
+        payload: &str,
+        clock: Clock,
+    ) -> Result<KinesisFirehoseResponse, TransformError> {
+        let event: FirehoseEvent =
+            serde_json::from_str(payload).map_err(TransformError::Payload)?;
+        Ok(transform(&event, clock))
+    }
+}
+
 /// Transforms a whole invocation; never fails (every record gets a verdict).
 pub fn transform(event: &FirehoseEvent, clock: Clock) -> KinesisFirehoseResponse {
     let mut resp = KinesisFirehoseResponse::default();
@@ -138,6 +167,21 @@ mod tests {
             env!("CARGO_MANIFEST_DIR")
         );
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    /// The entry point main.rs and the bench call: the raw payload in.
+    #[test]
+    fn the_entry_point_takes_the_raw_payload() {
+        let path = format!(
+            "{}/../../events/samples/firehose-transform.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let raw = std::fs::read_to_string(path).unwrap();
+        let clock = Clock::at(1_795_430_000_000);
+        let resp = App.invoke_at(&raw, clock).unwrap();
+        assert_eq!(resp, transform(&sample(), clock));
+        let err = App.invoke_at(r#"{"records": {}}"#, clock).unwrap_err();
+        assert!(matches!(err, TransformError::Payload(_)), "{err}");
     }
 
     #[test]

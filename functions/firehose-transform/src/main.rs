@@ -1,12 +1,13 @@
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use playback_domain::Clock;
+use serde_json::value::RawValue;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
+    let app = firehose_transform::App;
     lambda_runtime::run(service_fn(
-        |event: LambdaEvent<firehose_transform::FirehoseEvent>| async move {
-            Ok::<_, Error>(firehose_transform::transform(&event.payload, Clock::now()))
+        move |event: LambdaEvent<Box<RawValue>>| async move {
+            Ok::<_, Error>(app.invoke(event.payload.get())?)
         },
     ))
     .await

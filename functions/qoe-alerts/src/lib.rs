@@ -12,6 +12,10 @@ use playback_domain::ports::{AlertSink, DeadLetters, PortError, Retry, WindowSto
 use playback_domain::qoe::{Alert, AlertRule, ShardWindow, Window, WindowTotals, STATE_KEY};
 use playback_domain::Clock;
 
+mod entry;
+
+pub use entry::{build, App, AwsApp, Config};
+
 pub const CONSUMER: &str = "qoe-alerts";
 
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +24,14 @@ pub enum QoeError {
     Port(#[from] PortError),
     #[error(transparent)]
     State(#[from] AwsError),
+    /// A missing or malformed setting: the function stops before its first event.
+    #[error(transparent)]
+    Config(AwsError),
+    #[error(transparent)]
+    Topology(#[from] playback_topology::TopologyError),
+    /// The invocation's payload is not a Kinesis event.
+    #[error("payload: {0}")]
+    Payload(serde_json::Error),
 }
 
 impl QoeError {
@@ -27,7 +39,10 @@ impl QoeError {
     pub fn class(&self) -> Retry {
         match self {
             QoeError::Port(e) => e.class(),
-            QoeError::State(_) => Retry::NonRetriable,
+            QoeError::State(_)
+            | QoeError::Config(_)
+            | QoeError::Topology(_)
+            | QoeError::Payload(_) => Retry::NonRetriable,
         }
     }
 }

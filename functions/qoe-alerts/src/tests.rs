@@ -193,3 +193,23 @@ async fn non_retriable_store_error_fails_the_invoke_with_its_class() {
         .unwrap_err();
     assert_eq!(err.class(), Retry::Retriable);
 }
+
+/// The entry point main.rs, the local runner and the bench call: the raw
+/// payload in, through the pooled parse, the same answer as the handler.
+#[tokio::test]
+async fn the_entry_point_takes_the_raw_payload() {
+    let path = format!(
+        "{}/../../events/samples/kinesis-window-final.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let raw = std::fs::read_to_string(path).unwrap();
+    let app = App::new(handler());
+    let (resp, report) = app.invoke_at(&raw, Clock::at(NOW_MS)).await.unwrap();
+    assert!(resp.state.is_empty());
+    assert_eq!((report.groups_flushed, report.alerts_raised.len()), (3, 1));
+    assert_eq!(app.handler.dead_letters.letters.lock().unwrap().len(), 1);
+    let err = app.invoke_at(r#"{"Records": 5}"#, Clock::at(NOW_MS)).await;
+    let err = err.unwrap_err();
+    assert!(matches!(err, QoeError::Payload(_)), "{err}");
+    assert_eq!(err.class(), Retry::NonRetriable);
+}

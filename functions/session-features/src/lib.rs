@@ -17,6 +17,10 @@ use playback_domain::features::save_viewer;
 use playback_domain::ports::{Chain, DeadLetters, FeatureStore, PortError, PortResult, Retry};
 use playback_domain::{Clock, PlaybackEvent, StreamPosition};
 
+mod entry;
+
+pub use entry::{build, App, AwsApp, Config};
+
 pub const CONSUMER: &str = "session-features";
 /// Concurrent DynamoDB writes per batch.
 const WRITE_CONCURRENCY: usize = 16;
@@ -25,6 +29,14 @@ pub enum SessionFeaturesError {
     /// Retrying cannot help: the invocation fails as a whole.
     #[error("non-retriable failure; the whole batch fails")]
     NonRetriable(#[source] PortError),
+    /// A missing or malformed setting: the function stops before its first event.
+    #[error(transparent)]
+    Config(playback_aws::AwsError),
+    #[error(transparent)]
+    Topology(#[from] playback_topology::TopologyError),
+    /// The invocation's payload is not a Kinesis event.
+    #[error("payload: {0}")]
+    Payload(serde_json::Error),
 }
 
 pub struct SessionFeatures<F, D> {

@@ -159,7 +159,9 @@ async fn non_retriable_store_error_fails_the_whole_batch() {
         .try_handle(&batch_of(&sample()), Clock::at(NOW_MS))
         .await
         .unwrap_err();
-    let SessionFeaturesError::NonRetriable(port) = &err;
+    let SessionFeaturesError::NonRetriable(port) = &err else {
+        panic!("{err}: not NonRetriable")
+    };
     assert_eq!(port.class(), Retry::NonRetriable);
     assert!(port.to_string().contains("InjectedAccessDenied"), "{port}");
     // The viewers written before are skipped when Lambda retries the batch.
@@ -200,4 +202,21 @@ async fn non_retriable_dead_letter_error_fails_before_any_write() {
         .map(|f| f.item_identifier.clone().unwrap())
         .collect();
     assert_eq!(ids, [batch.records[0].kinesis.sequence_number.clone()]);
+}
+
+/// The entry point main.rs, the local runner and the bench call: the raw
+/// payload in, through the pooled parse, `try_handle`'s answer.
+#[tokio::test]
+async fn the_entry_point_takes_the_raw_payload() {
+    let raw = serde_json::to_string(&sample()).unwrap();
+    let app = App::new(handler());
+    for _ in 0..2 {
+        // The second run reuses the pooled batch and replays: nothing new written.
+        let (resp, report) = app.invoke_at(&raw, Clock::at(NOW_MS)).await.unwrap();
+        assert!(resp.batch_item_failures.is_empty());
+        assert_eq!(report.dead_letters, 4);
+    }
+    assert_eq!(app.handler.store.faults.write_count(), 3);
+    let err = app.invoke_at("[]", Clock::at(NOW_MS)).await.unwrap_err();
+    assert!(matches!(err, SessionFeaturesError::Payload(_)), "{err}");
 }

@@ -28,6 +28,10 @@ use playback_domain::sre::incident::{step, Action, Incident};
 use playback_domain::sre::{Signal, SreCounts, SreKey, SreRule};
 use playback_domain::{decode_record, Clock};
 
+mod entry;
+
+pub use entry::{build, App, AwsApp, Config};
+
 pub const CONSUMER: &str = "sre-buffer";
 /// Playback attempts a batch brought, per function: the alarm that says SRE
 /// is blind (no denominators, so nothing can page) watches it.
@@ -48,6 +52,16 @@ pub enum SreBufferError {
     /// Retrying cannot help: the invocation fails as a whole.
     #[error("non-retriable failure; the whole batch fails")]
     NonRetriable(#[source] PortError),
+    /// A missing or malformed setting: the function stops before its first event.
+    #[error(transparent)]
+    Config(playback_aws::AwsError),
+    #[error("SRE_RULE: {0}")]
+    Rule(serde_json::Error),
+    #[error(transparent)]
+    Topology(#[from] playback_topology::TopologyError),
+    /// The invocation's payload is not an SQS event.
+    #[error("payload: {0}")]
+    Payload(serde_json::Error),
 }
 
 pub struct SreBuffer<S, D, P> {

@@ -96,7 +96,9 @@ async fn non_retriable_store_error_fails_the_whole_batch() {
         .try_handle(&sample(), Clock::at(NOW_MS))
         .await
         .unwrap_err();
-    let SreBufferError::NonRetriable(port) = &err;
+    let SreBufferError::NonRetriable(port) = &err else {
+        panic!("{err}: not NonRetriable")
+    };
     assert!(!port.is_retriable());
     // A retriable one still fails only the messages it touched.
     h.store.faults.fail_key("eu#tv#5.3.0-beta");
@@ -137,4 +139,17 @@ fn the_blind_alarm_watches_what_a_batch_emits() {
         (d["Function"].as_str(), d["SreAttemptsSeen"].as_f64()),
         (Some("sre-buffer"), Some(7.0))
     );
+}
+
+/// The entry point main.rs and the local runner call: the raw payload in,
+/// `try_handle`'s answer.
+#[tokio::test]
+async fn the_entry_point_takes_the_raw_payload() {
+    let raw = serde_json::to_string(&sample()).unwrap();
+    let app = App::new(handler(20));
+    let (resp, report) = app.invoke_at(&raw, Clock::at(NOW_MS)).await.unwrap();
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!((report.events, report.dead_letters), (6, 1));
+    let err = app.invoke_at("{", Clock::at(NOW_MS)).await.unwrap_err();
+    assert!(matches!(err, SreBufferError::Payload(_)), "{err}");
 }

@@ -16,7 +16,7 @@ pub(super) fn lake(s: &mut String, r: &Results) {
             let _ = writeln!(
                 s,
                 "{} events in {} records ({:.2} events/record with per-viewer packing), {} of \
-                 NDJSON payload, through `lake::FirehoseEmulator` (buffering as deployed: 64 MiB / 300 s, \
+                 NDJSON payload, through `local_pipeline::FirehoseEmulator` (buffering as deployed: 64 MiB / 300 s, \
                  dynamic partitioning by arrival dt/hour) into a `MemoryStore`.\n",
                 f0(l.events as f64),
                 f0(l.records as f64),

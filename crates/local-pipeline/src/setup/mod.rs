@@ -3,7 +3,7 @@
 //! reused and their settings re-applied. [`crate::teardown`] deletes them.
 //!
 //! No Firehose delivery stream: the local pipeline is its own Firehose (the
-//! lake landing, `lake::FirehoseEmulator`: transform, Parquet, partitions). An
+//! lake landing, `crate::firehose::FirehoseEmulator`: transform, Parquet, partitions). An
 //! emulator's delivery stream reading the same Kinesis stream would either
 //! never deliver (moto) or write raw objects under the lake prefix beside the
 //! landing's Parquet (LocalStack), which the lake's readers would count.

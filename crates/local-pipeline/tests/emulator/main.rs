@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+mod firehose_s3;
 mod kinesis;
 mod lake;
 mod qoe;

@@ -4,8 +4,7 @@
 use playback_domain::lake::LakeRow;
 
 use super::{io, FirehoseConfig, OutputKind, STREAM_VERSION};
-use crate::parquet_io::write_rows;
-use crate::LakeError;
+use lake::{write_rows, LakeError};
 
 /// One output partition: a lake (dt, hour) or an error output's (kind, day).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

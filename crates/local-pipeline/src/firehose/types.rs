@@ -4,16 +4,6 @@ use aws_lambda_events::event::firehose::KinesisFirehoseResponse;
 use firehose_transform::FirehoseEvent;
 use playback_domain::Clock;
 
-/// One Kinesis record as the shard poller hands it over.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StreamRecord {
-    pub shard_id: String,
-    pub sequence_number: String,
-    pub partition_key: String,
-    pub arrival_ms: i64,
-    pub data: Vec<u8>,
-}
-
 /// The transform Lambda's handler logic (pluggable so tests can break the contract).
 pub type TransformFn = fn(&FirehoseEvent, Clock) -> KinesisFirehoseResponse;
 

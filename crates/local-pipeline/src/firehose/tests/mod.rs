@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use super::io::B64;
 use super::*;
-use crate::parquet_io::read_rows;
-use crate::store::MemoryStore;
+use lake::read_rows;
+use lake::MemoryStore;
 
 fn ms(t: &str) -> i64 {
     parse_rfc3339_ms(t).unwrap()

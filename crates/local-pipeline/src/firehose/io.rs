@@ -13,7 +13,7 @@ use playback_domain::lake::LakeRow;
 use serde::Serialize;
 
 use super::FirehoseConfig;
-use crate::parquet_io::parse_timestamp;
+use lake::parquet_io::parse_timestamp;
 
 pub(crate) const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 

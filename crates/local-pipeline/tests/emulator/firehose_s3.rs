@@ -1,9 +1,10 @@
 //! The emulator against a real S3 API (moto or LocalStack via AWS_ENDPOINT_URL):
 //! an emulator test, run by `make test` (or
-//! `scripts/with-emulator.sh cargo test -p lake -- --ignored`).
+//! `scripts/with-emulator.sh cargo test -p local-pipeline -- --ignored`).
 
 use base64::Engine;
-use lake::{read_rows, FirehoseConfig, FirehoseEmulator, OutputKind, S3Store, StreamRecord};
+use lake::{read_rows, S3Store};
+use local_pipeline::{FirehoseConfig, FirehoseEmulator, OutputKind, StreamRecord};
 use playback_domain::event::format_rfc3339_ms;
 
 fn event(id: &str, time_ms: i64) -> String {
@@ -21,7 +22,7 @@ fn emulator_endpoint(test: &str) -> String {
         Ok(url) if !url.is_empty() => url,
         _ => panic!(
             "{test}: AWS_ENDPOINT_URL is not set. This is an emulator test: run it with \
-             `make test`, or `scripts/with-emulator.sh cargo test -p lake -- --ignored`"
+             `make test`, or `scripts/with-emulator.sh cargo test -p local-pipeline -- --ignored`"
         ),
     }
 }

@@ -20,10 +20,12 @@ use playback_domain::Clock;
 
 use buffer::{Buffer, Source, Target};
 pub use config::{FirehoseConfig, DYNAMIC_PARTITIONING_MIN_BUFFER_MB};
-pub use types::{FirehoseStats, LandedFile, OutputKind, PutReport, StreamRecord, TransformFn};
+pub use types::{FirehoseStats, LandedFile, OutputKind, PutReport, TransformFn};
 
-use crate::store::ObjectStore;
-use crate::LakeError;
+// The records the shard reader hands over (one type for every stream reader).
+pub use crate::esm::StreamRecord;
+
+use lake::{LakeError, ObjectStore};
 
 /// Version of the delivery stream in object names (a fresh stream is 1).
 const STREAM_VERSION: u32 = 1;
