@@ -6,11 +6,11 @@ BENCH_FUNCTIONS := qoe-alerts session-features sre-buffer firehose-transform
 
 bench: ## Measure handlers, writes, Parquet landing, zips, init; print and update bench/RESULTS.md + measured.json
 	cargo build --release -p bench $(addprefix -p ,$(BENCH_FUNCTIONS))
-	target/release/bench $(BENCH_ARGS)
+	$${CARGO_TARGET_DIR:-target}/release/bench $(BENCH_ARGS)
 
 bench-quick: ## Fewer runs, no Parquet hour, no init timing; prints only (RESULTS.md untouched)
 	cargo build --release -p bench
-	target/release/bench --runs 5 --warmup 1 --skip-lake --skip-init --dry-run
+	$${CARGO_TARGET_DIR:-target}/release/bench --runs 5 --warmup 1 --skip-lake --skip-init --dry-run
 
 bench-criterion: ## Criterion benches of the hot loops (decode, aggregate, handlers)
 	cargo bench -p bench --bench handlers

@@ -184,6 +184,7 @@ async fn backfill_from_the_lake_equals_the_stream() {
     let handler = SessionFeatures {
         store: MemoryFeatureStore::default(),
         dead_letters: MemoryDeadLetters::default(),
+        metrics: Default::default(),
     };
     let batches = batches(&records);
     let (mut stream_events, mut dead) = (0, 0);

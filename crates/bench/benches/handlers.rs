@@ -7,7 +7,6 @@ use std::path::PathBuf;
 
 use bench::handlers::{self, features, qoe};
 use bench::inputs::{self, EventFile};
-use bench::quiet::QuietStdout;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use loadgen::sinks::WindowMode;
 use playback_aws::kinesis_batch::decode_batch;
@@ -25,8 +24,6 @@ fn input(window: Option<WindowMode>, name: &str) -> EventFile {
 }
 
 fn benches(c: &mut Criterion) {
-    std::env::set_var("PLAYBACK_EMF", "stdout");
-    let _quiet = QuietStdout::new();
     let rt = handlers::runtime();
     let plain = input(None, "plain");
     let open = input(Some(WindowMode::Open), "open");

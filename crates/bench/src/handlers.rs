@@ -15,6 +15,7 @@
 //! plus the parts (deserialise only, `decode_batch` only) to show where the
 //! time goes.
 
+use playback_aws::emf::Metrics;
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
 
@@ -45,12 +46,15 @@ pub fn alert_rule() -> AlertRule {
     Topology::deployed().alerts.rule()
 }
 
+/// The handlers build and serialise their EMF documents as in Lambda (that
+/// cost is in the figures), then drop them: no stdout to silence.
 pub fn qoe() -> Qoe {
     let handler = QoeAlerts {
         windows: MemoryWindowStore::default(),
         alerts: MemoryAlertSink::default(),
         dead_letters: MemoryDeadLetters::default(),
         rule: alert_rule(),
+        metrics: Metrics::Discard,
     };
     qoe_alerts::App::with_pool(handler, POOL.clone())
 }
@@ -61,6 +65,7 @@ pub fn features(stored: BTreeMap<String, ViewerFeatures>) -> Features {
     let handler = SessionFeatures {
         store,
         dead_letters: MemoryDeadLetters::default(),
+        metrics: Metrics::Discard,
     };
     session_features::App::with_pool(handler, POOL.clone())
 }

@@ -14,7 +14,6 @@ pub mod handlers;
 pub mod inputs;
 pub mod lake_landing;
 pub mod machine;
-pub mod quiet;
 pub mod report;
 pub mod timing;
 pub mod writes;

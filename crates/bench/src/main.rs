@@ -7,7 +7,7 @@ use anyhow::Context;
 use bench::handlers::{self, Plan};
 use bench::inputs::{self, EventFile};
 use bench::report::{self, CostInputs, InputInfo, Results};
-use bench::{artifacts, lake_landing, machine::Machine, quiet::QuietStdout};
+use bench::{artifacts, lake_landing, machine::Machine};
 use clap::Parser;
 use loadgen::sinks::WindowMode;
 
@@ -94,10 +94,6 @@ fn event_file(
 }
 
 fn main() -> anyhow::Result<()> {
-    // The handlers print their CloudWatch EMF lines only inside Lambda (or with
-    // this variable); Lambda pays for building and writing them, so we do too
-    // (to /dev/null while measuring). Set before any thread starts.
-    std::env::set_var("PLAYBACK_EMF", "stdout");
     let args = Args::parse();
     if args.render_only {
         let text = std::fs::read_to_string(&args.measured)
@@ -160,7 +156,6 @@ fn main() -> anyhow::Result<()> {
     let mut writes = Vec::new();
     let feature_item_bytes;
     {
-        let _quiet = QuietStdout::new();
         eprintln!("bench: handlers (one event per record) ...");
         measurements.extend(handlers::measure_qoe(&rt, &open.file, &fin.file, plan, ""));
         measurements.extend(handlers::measure_features(&rt, &plain.file, plan, ""));
@@ -232,10 +227,7 @@ fn main() -> anyhow::Result<()> {
         let path = args.inputs.join("demo-hour.json");
         let result = inputs::load_scenario(&path)
             .and_then(|cfg| loadgen::generate(&cfg).map_err(Into::into))
-            .and_then(|run| {
-                let _quiet = QuietStdout::new();
-                lake_landing::measure(&rt, &run, args.lake_runs)
-            });
+            .and_then(|run| lake_landing::measure(&rt, &run, args.lake_runs));
         match result {
             Ok(l) => (Some(l), None),
             Err(e) => (None, Some(format!("{e:#}"))),

@@ -3,6 +3,7 @@
 //! real AWS adapters, each behind the event-source mapping Lambda would give
 //! it, plus the lake landing as one more stream reader.
 
+use playback_aws::emf::Metrics;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -223,6 +224,8 @@ pub fn qoe_alerts(
         poison_dlq_url: r.poison_dlq_url.clone(),
         alerts_topic_arn: r.alerts_topic_arn.clone(),
         rule: t.alerts.rule(),
+
+        metrics: Metrics::from_env(),
     };
     let app = Arc::new(qoe_alerts::build(aws, cfg));
     from_fn(move |event| {
@@ -249,6 +252,7 @@ pub fn session_features(
         features_table: r.features_table.clone(),
         poison_dlq_url: r.poison_dlq_url.clone(),
         ttl_days: t.features.ttl_days,
+        metrics: Metrics::from_env(),
     };
     let app = Arc::new(session_features::build(aws, cfg));
     from_fn(move |event| {
@@ -276,6 +280,8 @@ pub fn sre_buffer(
         poison_dlq_url: r.poison_dlq_url.clone(),
         alerts_topic_arn: r.alerts_topic_arn.clone(),
         rule: t.sre,
+
+        metrics: Metrics::from_env(),
     };
     let app = Arc::new(sre_buffer::build(aws, cfg));
     from_fn(move |event| {

@@ -20,7 +20,12 @@ pub fn function_name(fallback: &str) -> String {
 }
 
 /// Logs `e` at error level with its class and emits one `NonRetriableErrors`.
-pub fn report(fallback: &str, class: Retry, e: &(dyn std::error::Error + 'static)) {
+pub fn report(
+    metrics: &emf::Metrics,
+    fallback: &str,
+    class: Retry,
+    e: &(dyn std::error::Error + 'static),
+) {
     let function = function_name(fallback);
     tracing::error!(
         function = %function,
@@ -28,7 +33,7 @@ pub fn report(fallback: &str, class: Retry, e: &(dyn std::error::Error + 'static
         error = %Chain(e),
         "non-retriable error: failing the whole invocation"
     );
-    emf::emit(&[(DIMENSION, &function)], &[(METRIC, 1.0, "Count")]);
+    metrics.emit(&[(DIMENSION, &function)], &[(METRIC, 1.0, "Count")]);
 }
 
 /// The EMF document [`report`] prints (for tests and the alarm's contract).

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use playback_aws::alerts::DynamoSnsAlertSink;
 use playback_aws::config::{optional, parsed, required};
+use playback_aws::emf::Metrics;
 use playback_aws::kinesis_batch::{BatchPool, WindowResponse};
 use playback_aws::sqs_dead_letters::SqsDeadLetters;
 use playback_aws::windows_store::DynamoWindowStore;
@@ -29,6 +30,8 @@ pub struct Config {
     /// Paged for each new alert; None: alerts are only written.
     pub alerts_topic_arn: Option<String>,
     pub rule: AlertRule,
+    /// Where the EMF metrics go: stdout in Lambda, off elsewhere.
+    pub metrics: Metrics,
 }
 
 impl Config {
@@ -45,6 +48,7 @@ impl Config {
             min_sample_ms: parsed("QOE_MIN_SAMPLE_MS", deployed.min_sample_ms).map_err(env)?,
         };
         Ok(Config {
+            metrics: Metrics::from_env(),
             windows_table: required("WINDOWS_TABLE").map_err(env)?,
             alerts_table: required("ALERTS_TABLE").map_err(env)?,
             poison_dlq_url: required("POISON_DLQ_URL").map_err(env)?,
@@ -72,6 +76,7 @@ pub fn build(aws: &SdkConfig, cfg: Config) -> AwsApp {
         alerts: DynamoSnsAlertSink::new(dynamo, cfg.alerts_table, sns),
         dead_letters: SqsDeadLetters::new(aws_sdk_sqs::Client::new(aws), cfg.poison_dlq_url),
         rule: cfg.rule,
+        metrics: cfg.metrics,
     })
 }
 

@@ -5,9 +5,10 @@
 //! partial per title x region to the window store, reads back the combined
 //! totals and raises at most one alert per title x region x window.
 
+use playback_aws::emf::Metrics;
+use playback_aws::fail_fast;
 use playback_aws::kinesis_batch::{decode_batch, KinesisBatch, WindowResponse};
 use playback_aws::AwsError;
-use playback_aws::{emf, fail_fast};
 use playback_domain::ports::{AlertSink, DeadLetters, PortError, Retry, WindowStore};
 use playback_domain::qoe::{Alert, AlertRule, ShardWindow, Window, WindowTotals, STATE_KEY};
 use playback_domain::Clock;
@@ -52,6 +53,8 @@ pub struct QoeAlerts<W, A, D> {
     pub alerts: A,
     pub dead_letters: D,
     pub rule: AlertRule,
+    /// Where its EMF metrics go (stdout in Lambda).
+    pub metrics: Metrics,
 }
 
 /// What a final invocation did, for logs, metrics and tests.
@@ -72,7 +75,7 @@ impl<W: WindowStore, A: AlertSink, D: DeadLetters> QoeAlerts<W, A, D> {
         let result = self.run(event, clock).await;
         if let Err(e) = &result {
             if e.class() == Retry::NonRetriable {
-                fail_fast::report(CONSUMER, e.class(), e);
+                fail_fast::report(&self.metrics, CONSUMER, e.class(), e);
             }
         }
         result
@@ -95,7 +98,7 @@ impl<W: WindowStore, A: AlertSink, D: DeadLetters> QoeAlerts<W, A, D> {
             // Failing here retries the whole invocation with the previous
             // state, so nothing is counted twice.
             self.dead_letters.send(&batch.dead).await?;
-            emf::emit(
+            self.metrics.emit(
                 &[("Consumer", CONSUMER)],
                 &[("PoisonPills", batch.dead.len() as f64, "Count")],
             );
@@ -153,7 +156,7 @@ impl<W: WindowStore, A: AlertSink, D: DeadLetters> QoeAlerts<W, A, D> {
         for (region, (watched, stalled, viewers)) in by_region {
             let ratio =
                 playback_domain::metrics::rebuffering_ratio(watched, stalled).unwrap_or(0.0);
-            emf::emit(
+            self.metrics.emit(
                 &[("Region", region)],
                 &[
                     ("WatchedMs", watched as f64, "Milliseconds"),
@@ -164,7 +167,7 @@ impl<W: WindowStore, A: AlertSink, D: DeadLetters> QoeAlerts<W, A, D> {
             );
         }
         if !report.alerts_raised.is_empty() {
-            emf::emit(
+            self.metrics.emit(
                 &[],
                 &[("AlertsRaised", report.alerts_raised.len() as f64, "Count")],
             );

@@ -26,6 +26,7 @@ fn handler() -> QoeAlerts<MemoryWindowStore, MemoryAlertSink, MemoryDeadLetters>
             min_sessions: 5,
             min_sample_ms: 60_000,
         },
+        metrics: playback_aws::emf::Metrics::memory(),
     }
 }
 

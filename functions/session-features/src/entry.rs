@@ -9,6 +9,7 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use aws_lambda_events::event::streams::KinesisEventResponse;
 use playback_aws::config::{parsed, required};
+use playback_aws::emf::Metrics;
 use playback_aws::features_store::DynamoFeatureStore;
 use playback_aws::kinesis_batch::BatchPool;
 use playback_aws::sqs_dead_letters::SqsDeadLetters;
@@ -25,6 +26,8 @@ pub struct Config {
     pub poison_dlq_url: String,
     /// An item expires this long after the viewer's last event.
     pub ttl_days: i64,
+    /// Where the EMF metrics go: stdout in Lambda, off elsewhere.
+    pub metrics: Metrics,
 }
 
 impl Config {
@@ -34,6 +37,7 @@ impl Config {
     pub fn from_env() -> Result<Self, SessionFeaturesError> {
         let env = SessionFeaturesError::Config;
         Ok(Config {
+            metrics: Metrics::from_env(),
             features_table: required("FEATURES_TABLE").map_err(env)?,
             poison_dlq_url: required("POISON_DLQ_URL").map_err(env)?,
             ttl_days: parsed("FEATURES_TTL_DAYS", Topology::embedded()?.features.ttl_days)
@@ -61,6 +65,7 @@ pub fn build(aws: &SdkConfig, cfg: Config) -> AwsApp {
             ttl_secs,
         ),
         dead_letters: SqsDeadLetters::new(aws_sdk_sqs::Client::new(aws), cfg.poison_dlq_url),
+        metrics: cfg.metrics,
     })
 }
 

@@ -11,8 +11,9 @@ use std::collections::{BTreeSet, HashMap};
 use playback_domain::qoe::FastHash;
 
 use aws_lambda_events::event::streams::KinesisEventResponse;
+use playback_aws::emf::Metrics;
+use playback_aws::fail_fast;
 use playback_aws::kinesis_batch::{decode_batch, BatchEvent, Failures, KinesisBatch};
-use playback_aws::{emf, fail_fast};
 use playback_domain::features::save_viewer;
 use playback_domain::ports::{Chain, DeadLetters, FeatureStore, PortError, PortResult, Retry};
 use playback_domain::{Clock, PlaybackEvent, StreamPosition};
@@ -42,6 +43,8 @@ pub enum SessionFeaturesError {
 pub struct SessionFeatures<F, D> {
     pub store: F,
     pub dead_letters: D,
+    /// Where its EMF metrics go (stdout in Lambda).
+    pub metrics: Metrics,
 }
 
 /// What one batch did, for logs, metrics and tests.
@@ -79,7 +82,7 @@ impl<F: FeatureStore, D: DeadLetters> SessionFeatures<F, D> {
         clock: Clock,
     ) -> Result<(KinesisEventResponse, BatchReport), SessionFeaturesError> {
         let fatal = |e: PortError| {
-            fail_fast::report(CONSUMER, e.class(), &e);
+            fail_fast::report(&self.metrics, CONSUMER, e.class(), &e);
             SessionFeaturesError::NonRetriable(e)
         };
         let batch = decode_batch(event, CONSUMER, clock);
@@ -91,7 +94,7 @@ impl<F: FeatureStore, D: DeadLetters> SessionFeatures<F, D> {
         };
         if !batch.dead.is_empty() {
             match self.dead_letters.send(&batch.dead).await {
-                Ok(()) => emf::emit(
+                Ok(()) => self.metrics.emit(
                     &[("Consumer", CONSUMER)],
                     &[("PoisonPills", batch.dead.len() as f64, "Count")],
                 ),

@@ -22,6 +22,7 @@ fn handler() -> SessionFeatures<MemoryFeatureStore, MemoryDeadLetters> {
     SessionFeatures {
         store: MemoryFeatureStore::default(),
         dead_letters: MemoryDeadLetters::default(),
+        metrics: playback_aws::emf::Metrics::memory(),
     }
 }
 

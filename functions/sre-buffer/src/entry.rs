@@ -7,6 +7,7 @@
 use aws_config::SdkConfig;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use playback_aws::config::{optional, required};
+use playback_aws::emf::Metrics;
 use playback_aws::sqs_dead_letters::SqsDeadLetters;
 use playback_aws::sre_store::{DynamoSreStore, SnsIncidentPager};
 use playback_domain::ports::{DeadLetters, IncidentPager, SreStore};
@@ -24,6 +25,8 @@ pub struct Config {
     /// Paged when an incident opens; None: incidents are only logged.
     pub alerts_topic_arn: Option<String>,
     pub rule: SreRule,
+    /// Where the EMF metrics go: stdout in Lambda, off elsewhere.
+    pub metrics: Metrics,
 }
 
 impl Config {
@@ -37,6 +40,7 @@ impl Config {
             None => Topology::embedded()?.sre,
         };
         Ok(Config {
+            metrics: Metrics::from_env(),
             sre_table: required("SRE_TABLE").map_err(env)?,
             poison_dlq_url: required("POISON_DLQ_URL").map_err(env)?,
             alerts_topic_arn: optional("ALERTS_TOPIC_ARN"),
@@ -61,6 +65,7 @@ pub fn build(aws: &SdkConfig, cfg: Config) -> AwsApp {
         dead_letters: SqsDeadLetters::new(aws_sdk_sqs::Client::new(aws), cfg.poison_dlq_url),
         pager: SnsIncidentPager::new(sns),
         rule: cfg.rule,
+        metrics: cfg.metrics,
     })
 }
 

@@ -20,7 +20,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use playback_aws::{emf, fail_fast};
+use playback_aws::emf::Metrics;
+use playback_aws::fail_fast;
 use playback_domain::ports::{
     Chain, DeadLetter, DeadLetters, IncidentPager, PortError, PortResult, SreStore,
 };
@@ -40,7 +41,7 @@ pub const ATTEMPTS_SEEN_METRIC: &str = "SreAttemptsSeen";
 /// The EMF document of a batch's [`ATTEMPTS_SEEN_METRIC`] (dimension
 /// `Function` = [`CONSUMER`]), as the alarm expects it.
 pub fn attempts_seen_document(ts_ms: i64, attempts: u64) -> serde_json::Value {
-    emf::document(
+    playback_aws::emf::document(
         ts_ms,
         &[("Function", CONSUMER)],
         &[(ATTEMPTS_SEEN_METRIC, attempts as f64, "Count")],
@@ -69,6 +70,8 @@ pub struct SreBuffer<S, D, P> {
     pub dead_letters: D,
     pub pager: P,
     pub rule: SreRule,
+    /// Where its EMF metrics go (stdout in Lambda).
+    pub metrics: Metrics,
 }
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -108,7 +111,7 @@ impl<S: SreStore, D: DeadLetters, P: IncidentPager> SreBuffer<S, D, P> {
         clock: Clock,
     ) -> Result<(SqsBatchResponse, BatchReport), SreBufferError> {
         let fatal = |e: PortError| {
-            fail_fast::report(CONSUMER, e.class(), &e);
+            fail_fast::report(&self.metrics, CONSUMER, e.class(), &e);
             SreBufferError::NonRetriable(e)
         };
         let mut report = BatchReport::default();
@@ -143,7 +146,7 @@ impl<S: SreStore, D: DeadLetters, P: IncidentPager> SreBuffer<S, D, P> {
                     failed.extend(dead.iter().map(|(_, id)| *id));
                 }
                 Ok(()) => {
-                    emf::emit(
+                    self.metrics.emit(
                         &[("Consumer", CONSUMER)],
                         &[("PoisonPills", letters.len() as f64, "Count")],
                     );
@@ -151,7 +154,7 @@ impl<S: SreStore, D: DeadLetters, P: IncidentPager> SreBuffer<S, D, P> {
             }
         }
         let attempts: u64 = groups.values().map(|(c, _)| c.attempts).sum();
-        emf::emit(
+        self.metrics.emit(
             &[("Function", CONSUMER)],
             &[(ATTEMPTS_SEEN_METRIC, attempts as f64, "Count")],
         );
@@ -179,7 +182,7 @@ impl<S: SreStore, D: DeadLetters, P: IncidentPager> SreBuffer<S, D, P> {
         let totals = self.store.add(key, counts).await?;
         let baseline = self.store.baseline(key, self.rule.baseline_minutes).await?;
         let signals = self.rule.judge(&totals, &baseline);
-        emit_signals(key, &signals);
+        emit_signals(&self.metrics, key, &signals);
         let current = self.store.incidents(key).await?;
         for signal in &signals {
             let now = current.iter().find(|i| i.kind == signal.kind);
@@ -192,7 +195,7 @@ impl<S: SreStore, D: DeadLetters, P: IncidentPager> SreBuffer<S, D, P> {
                             rate = signal.rate,
                             "SRE incident opened"
                         );
-                        emf::emit(
+                        self.metrics.emit(
                             &[("Region", key.region.as_str())],
                             &[("SreIncidents", 1.0, "Count")],
                         );
@@ -245,13 +248,13 @@ impl<S: SreStore, D: DeadLetters, P: IncidentPager> SreBuffer<S, D, P> {
 /// versions collapse to `unknown` in `SreKey::of`, so a flood of distinct
 /// junk versions would still create series: the contract's validation is the
 /// guard, and old builds age out as they stop sending.
-fn emit_signals(key: &SreKey, signals: &[Signal]) {
+fn emit_signals(metrics: &Metrics, key: &SreKey, signals: &[Signal]) {
     let dims = [
         ("Region", key.region.as_str()),
         ("DevicePlatform", key.device_platform.as_str()),
         ("AppVersion", key.app_version.as_str()),
     ];
-    let mut metrics: Vec<(&str, f64, &str)> = Vec::new();
+    let mut values: Vec<(&str, f64, &str)> = Vec::new();
     for s in signals {
         use playback_domain::sre::IncidentKind::*;
         let (rate, sample) = match s.kind {
@@ -259,12 +262,12 @@ fn emit_signals(key: &SreKey, signals: &[Signal]) {
             VideoStartFailures => ("VideoStartFailureRate", ("", "")),
             RebufferStarts => ("RebufferStartsPerSessionMinute", ("SessionMinutes", "None")),
         };
-        metrics.push((rate, s.rate, "None"));
+        values.push((rate, s.rate, "None"));
         if !sample.0.is_empty() {
-            metrics.push((sample.0, s.sample, sample.1));
+            values.push((sample.0, s.sample, sample.1));
         }
     }
-    emf::emit(&dims, &metrics);
+    metrics.emit(&dims, &values);
 }
 
 fn failures_of<'a>(ids: impl Iterator<Item = &'a str>) -> SqsBatchResponse {

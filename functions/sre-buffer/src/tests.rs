@@ -25,6 +25,7 @@ pub(crate) fn handler(min_attempts: u64) -> Handler {
             min_attempts,
             ..SreRule::default()
         },
+        metrics: playback_aws::emf::Metrics::memory(),
     }
 }
 
@@ -126,6 +127,23 @@ async fn non_retriable_dead_letter_error_fails_before_any_count() {
     let (resp, report) = h.handle(&sample(), Clock::at(NOW_MS)).await;
     assert_eq!(resp.batch_item_failures.len(), sample().records.len());
     assert_eq!(report.failed_messages, sample().records.len());
+}
+
+#[tokio::test]
+async fn a_batch_reports_its_attempts_to_the_metrics_sink() {
+    let h = handler(20);
+    h.handle(&sample(), Clock::at(NOW_MS)).await;
+    let seen: Vec<f64> = h
+        .metrics
+        .documents()
+        .iter()
+        .filter_map(|d| d.get(ATTEMPTS_SEEN_METRIC).and_then(|v| v.as_f64()))
+        .collect();
+    assert_eq!(
+        seen,
+        [0.0],
+        "one document per batch; the sample has no session_start"
+    );
 }
 
 #[test]

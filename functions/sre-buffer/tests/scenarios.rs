@@ -38,6 +38,7 @@ async fn play(cfg: ScenarioConfig, rule: SreRule) -> Played {
         dead_letters: MemoryDeadLetters::default(),
         pager: MemoryPager::default(),
         rule,
+        metrics: Default::default(),
     };
     let release = cfg.bad_release.clone();
     let release_start = cfg.bad_release_interval_ms().map_or(i64::MAX, |(s, _)| s);
