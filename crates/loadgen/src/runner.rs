@@ -146,11 +146,14 @@ pub async fn run(
 ) -> Result<RunReport, LoadgenError> {
     let records = RecordStream::new(cfg.clone())?;
     let mut ledger = Ledger::new(outputs.manifest.is_some());
+    // Endpoint (`AWS_ENDPOINT_URL`), region and credentials from the
+    // environment, loaded once for both producers.
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let started = Instant::now();
     let refused = Arc::new(AtomicU64::new(0));
     let kinesis = match &outputs.stream {
         Some(s) => {
-            let api = KinesisApi::from_env(s).await;
+            let api = KinesisApi::new(&aws, s);
             Some(match opts.kinesis_outage {
                 Some(w) => {
                     let mut api = Outage::kinesis(api, w, started.into_std()).await;
@@ -162,10 +165,10 @@ pub async fn run(
         }
         None => None,
     };
-    let sqs = match &outputs.quality_queue_url {
-        Some(q) => Some(Producer::spawn(SqsApi::from_env(q).await, opts.producer())),
-        None => None,
-    };
+    let sqs = outputs
+        .quality_queue_url
+        .as_ref()
+        .map(|q| Producer::spawn(SqsApi::new(&aws, q), opts.producer()));
     let mut packer = SrePacker::default();
     let mut file = outputs
         .out_file

@@ -11,7 +11,7 @@ use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use aws_sdk_kinesis::Client;
 
-use super::{classify, is_throttle_code, BatchApi, CallError, Outcome};
+use super::{classify, invalid_request, is_throttle_code, BatchApi, CallError, Outcome};
 use crate::error::LoadgenError;
 use crate::faults::KinesisOutage;
 use crate::records::Record;
@@ -51,13 +51,9 @@ pub struct KinesisApi {
 }
 
 impl KinesisApi {
-    /// Endpoint (`AWS_ENDPOINT_URL`), region and credentials from the environment.
-    pub async fn from_env(stream: impl Into<String>) -> Self {
-        let conf = aws_config::load_defaults(BehaviorVersion::latest()).await;
-        KinesisApi {
-            client: Client::new(&conf),
-            stream: stream.into(),
-        }
+    pub fn new(aws: &aws_config::SdkConfig, stream: impl Into<String>) -> Self {
+        let (client, stream) = (Client::new(aws), stream.into());
+        KinesisApi { client, stream }
     }
 }
 
@@ -80,11 +76,7 @@ impl BatchApi for KinesisApi {
                     .build()
             })
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| CallError {
-                message: e.to_string(),
-                retryable: false,
-                throttled: false,
-            })?;
+            .map_err(invalid_request)?;
         let out = self
             .client
             .put_records()

@@ -70,6 +70,16 @@ where
     }
 }
 
+/// A request the SDK's builder refused (a missing required field): the
+/// caller's mistake, not retried.
+pub(crate) fn invalid_request(e: impl std::fmt::Display) -> CallError {
+    CallError {
+        message: e.to_string(),
+        retryable: false,
+        throttled: false,
+    }
+}
+
 /// An error and its sources on one line (`a: b: c`).
 pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![err.to_string()];

@@ -6,13 +6,12 @@
 
 use std::time::{Duration, Instant};
 
-use aws_config::BehaviorVersion;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use aws_sdk_sqs::Client;
 
 use playback_domain::event::MAX_EVENTS_PER_RECORD;
 
-use super::{classify, is_throttle_code, BatchApi, CallError, Outcome};
+use super::{classify, invalid_request, is_throttle_code, BatchApi, CallError, Outcome};
 use crate::error::LoadgenError;
 
 pub const MAX_MESSAGES_PER_CALL: usize = 10;
@@ -28,12 +27,9 @@ pub struct SqsApi {
 }
 
 impl SqsApi {
-    pub async fn from_env(queue_url: impl Into<String>) -> Self {
-        let conf = aws_config::load_defaults(BehaviorVersion::latest()).await;
-        SqsApi {
-            client: Client::new(&conf),
-            queue_url: queue_url.into(),
-        }
+    pub fn new(aws: &aws_config::SdkConfig, queue_url: impl Into<String>) -> Self {
+        let (client, queue_url) = (Client::new(aws), queue_url.into());
+        SqsApi { client, queue_url }
     }
 }
 
@@ -57,11 +53,7 @@ impl BatchApi for SqsApi {
                     .build()
             })
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| CallError {
-                message: e.to_string(),
-                retryable: false,
-                throttled: false,
-            })?;
+            .map_err(invalid_request)?;
         let out = self
             .client
             .send_message_batch()
