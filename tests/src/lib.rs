@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use demo::inspect;
 use local_pipeline::runner::PipelineHandle;
 use local_pipeline::{setup, LocalOverrides, Pipeline, PipelineOptions, Resources, Topology};
 use playback_domain::StreamPosition;
+use testkit::inspect;
 
 /// A whole local pipeline on the emulator under a fresh `prefix`: the AWS
 /// config, the topology, what setup created, and every path running (the

@@ -8,12 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use anyhow::{ensure, Result};
-use demo::inspect;
 use integration_tests::{require_emulator, wait_drained};
 use loadgen::{BadFirmware, Incident, Manifest, ScenarioConfig};
 use local_pipeline::runner::LAKE;
 use local_pipeline::topology::{QOE_ALERTS, SESSION_FEATURES};
 use local_pipeline::{Pipeline, PipelineOptions};
+use testkit::inspect;
 
 /// Per viewer, watched ms over distinct valid event ids: what features must hold.
 fn expected_lifetime_watched(m: &Manifest) -> BTreeMap<String, u64> {

@@ -9,11 +9,11 @@
 use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
-use demo::inspect;
 use integration_tests::{require_emulator, wait_drained};
 use loadgen::{BadRelease, KinesisOutage, ScenarioConfig};
 use local_pipeline::runner::LAKE;
 use local_pipeline::topology::{QOE_ALERTS, SESSION_FEATURES};
+use testkit::inspect;
 
 const OUTAGE: &str = "8:45";
 const RELEASE: &str = "5.2.0:tv:eu-west:12:45:0.6";
@@ -69,7 +69,9 @@ async fn a_bad_release_during_a_stream_outage_pages_and_nothing_is_lost() -> Res
 
     // The incident: the release's slice, within 60 s of its first failure,
     // opened while the stream was refusing writes.
-    let first = demo::sre::first_failure_ms(&manifest, &release).context("no failing event")?;
+    let first = manifest
+        .bad_release_first_failure_ms()
+        .context("no failing event")?;
     let incidents = inspect::incidents(&dynamo, &resources.sre_table).await?;
     let slice = format!(
         "{}#{}#{}",

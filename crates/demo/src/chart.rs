@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use playback_domain::metrics::rebuffering_ratio;
 
-use crate::inspect::{AlertRow, WindowRow};
+use testkit::inspect::{AlertRow, WindowRow};
 
 const W: f64 = 900.0;
 const H: f64 = 360.0;

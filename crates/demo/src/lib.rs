@@ -3,6 +3,5 @@
 
 pub mod chaos;
 pub mod chart;
-pub mod inspect;
 pub mod report;
 pub mod sre;

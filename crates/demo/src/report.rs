@@ -10,7 +10,9 @@ use loadgen::{Incident, Manifest};
 use local_pipeline::{PipelineHandle, Resources, Topology};
 use playback_domain::ports::FeatureStore;
 
-use crate::{chart, inspect};
+use testkit::inspect;
+
+use crate::chart;
 
 /// One status line: consumers' progress, alerts so far.
 pub async fn status_line(dynamo: &aws_sdk_dynamodb::Client, r: &Resources, p: &PipelineHandle) {

@@ -9,20 +9,7 @@ use local_pipeline::{Resources, Topology};
 use playback_domain::sre::incident::Incident;
 use playback_domain::sre::IncidentKind;
 
-use crate::inspect;
-
-/// The bad release's first failing event (event time, ms): the first error
-/// its slice sent once the release started.
-pub fn first_failure_ms(manifest: &Manifest, release: &BadRelease) -> Option<i64> {
-    let (start, _) = manifest.config.bad_release_interval_ms()?;
-    manifest
-        .lines
-        .iter()
-        .filter(|l| l.valid && l.error_code.is_some() && l.event_time_ms >= start)
-        .filter(|l| in_slice(release, &l.region, &l.device_platform, &l.app_version))
-        .map(|l| l.event_time_ms)
-        .min()
-}
+use testkit::inspect;
 
 fn in_slice(r: &BadRelease, region: &str, platform: &str, version: &str) -> bool {
     (
@@ -65,7 +52,7 @@ pub async fn show(
     let dynamo = aws_sdk_dynamodb::Client::new(aws);
     let mut incidents = inspect::incidents(&dynamo, &r.sre_table).await?;
     incidents.sort_by_key(|i| i.opened_at_ms);
-    let first = first_failure_ms(manifest, &release);
+    let first = manifest.bad_release_first_failure_ms();
     for i in &incidents {
         let k = &i.key;
         let state = match i.resolved_minute_ms {

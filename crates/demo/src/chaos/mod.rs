@@ -305,7 +305,7 @@ pub async fn run(aws: &aws_config::SdkConfig, cfg: &ChaosConfig) -> Result<Chaos
         sent.summary.records
     );
     let kinesis = aws_sdk_kinesis::Client::new(aws);
-    let (ends, _) = crate::inspect::stream_ends(&kinesis, &r.stream_name).await?;
+    let (ends, _) = testkit::inspect::stream_ends(&kinesis, &r.stream_name).await?;
     let started = Instant::now();
     while !drained(&state, &ends).await? {
         if started.elapsed() > Duration::from_secs(180) {

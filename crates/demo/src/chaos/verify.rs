@@ -6,7 +6,9 @@ use anyhow::Result;
 use local_pipeline::{Resources, Topology};
 
 use super::ChaosReport;
-use crate::{inspect, report};
+use testkit::inspect;
+
+use crate::report;
 
 pub(super) async fn verify(
     aws: &aws_config::SdkConfig,
