@@ -148,16 +148,40 @@ impl S3Store {
     }
 }
 
-impl ObjectStore for S3Store {
-    async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), LakeError> {
+impl S3Store {
+    /// Writes the whole object with its content type (`text/csv`, ...).
+    pub async fn put_typed(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        content_type: Option<&str>,
+    ) -> Result<(), LakeError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
+            .set_content_type(content_type.map(str::to_string))
             .body(ByteStream::from(body))
             .send()
             .await
             .map_err(|e| store_err(key, e))?;
         Ok(())
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), LakeError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| store_err(key, e))?;
+        Ok(())
+    }
+}
+
+impl ObjectStore for S3Store {
+    async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), LakeError> {
+        self.put_typed(key, body, None).await
     }
 }

@@ -43,13 +43,9 @@ pub enum RoyaltyError {
     /// The engine ran the query and it failed.
     #[error("query failed: {0}")]
     Query(String),
-    #[error("s3 {op} s3://{bucket}/{key}: {message}")]
-    S3 {
-        op: &'static str,
-        bucket: String,
-        key: String,
-        message: String,
-    },
+    /// An S3 call of the close's store (the lake's S3 store; names the key).
+    #[error("s3: {0}")]
+    S3(#[from] lake::LakeError),
     /// Closes must run in day order (see README: ledger and re-runs).
     #[error("close order: {0}")]
     Order(String),

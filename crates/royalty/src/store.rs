@@ -4,18 +4,18 @@
 //!   <ledger_prefix>close_id=YYYY-MM-DD/...parquet    paid events of a close
 //!   <reports_prefix>reports/close_id=YYYY-MM-DD/report.csv|report.parquet
 
-use aws_sdk_s3::error::DisplayErrorContext;
-use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use chrono::NaiveDate;
+use lake::S3Store;
 
 use crate::params::{day, parse_day};
 use crate::RoyaltyError;
 
+/// The close's objects in the lake bucket, through the lake's S3 store (one
+/// S3 wrapper in the workspace).
 #[derive(Debug, Clone)]
 pub struct Store {
-    pub client: Client,
-    pub bucket: String,
+    s3: S3Store,
 }
 
 pub fn ledger_partition(ledger_prefix: &str, close: NaiveDate) -> String {
@@ -29,17 +29,7 @@ pub fn report_dir(reports_prefix: &str, close: NaiveDate) -> String {
 impl Store {
     pub fn new(client: Client, bucket: &str) -> Self {
         Store {
-            client,
-            bucket: bucket.into(),
-        }
-    }
-
-    fn err<E: std::error::Error>(&self, op: &'static str, key: &str, e: E) -> RoyaltyError {
-        RoyaltyError::S3 {
-            op,
-            bucket: self.bucket.clone(),
-            key: key.into(),
-            message: DisplayErrorContext(&e).to_string(),
+            s3: S3Store::new(client, bucket),
         }
     }
 
@@ -49,59 +39,16 @@ impl Store {
         body: Vec<u8>,
         content_type: &str,
     ) -> Result<(), RoyaltyError> {
-        self.client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_type(content_type)
-            .body(ByteStream::from(body))
-            .send()
-            .await
-            .map_err(|e| self.err("PutObject", key, e))?;
-        Ok(())
+        Ok(self.s3.put_typed(key, body, Some(content_type)).await?)
     }
 
     pub async fn get(&self, key: &str) -> Result<Vec<u8>, RoyaltyError> {
-        let out = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| self.err("GetObject", key, e))?;
-        let bytes = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| self.err("GetObject", key, e))?;
-        Ok(bytes.into_bytes().to_vec())
+        Ok(self.s3.get(key).await?)
     }
 
     /// Every key under `prefix`, sorted.
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, RoyaltyError> {
-        let mut keys = Vec::new();
-        let mut token = None;
-        loop {
-            let page = self
-                .client
-                .list_objects_v2()
-                .bucket(&self.bucket)
-                .prefix(prefix)
-                .set_continuation_token(token.take())
-                .send()
-                .await
-                .map_err(|e| self.err("ListObjectsV2", prefix, e))?;
-            keys.extend(
-                page.contents()
-                    .iter()
-                    .filter_map(|o| o.key().map(str::to_string)),
-            );
-            match page.next_continuation_token() {
-                Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_string()),
-                _ => break,
-            }
-        }
+        let mut keys = self.s3.list_keys(prefix).await?;
         keys.sort();
         Ok(keys)
     }
@@ -111,13 +58,7 @@ impl Store {
     pub async fn delete_prefix(&self, prefix: &str) -> Result<usize, RoyaltyError> {
         let keys = self.list(prefix).await?;
         for key in &keys {
-            self.client
-                .delete_object()
-                .bucket(&self.bucket)
-                .key(key)
-                .send()
-                .await
-                .map_err(|e| self.err("DeleteObject", key, e))?;
+            self.s3.delete(key).await?;
         }
         Ok(keys.len())
     }
