@@ -151,9 +151,14 @@ def run(args) -> dict:
     new = new.cast(table.schema().as_arrow())
     props = {cc.WATERMARK_KEY: fmt(horizon), "playback.previous-watermark": fmt(watermark),
              "playback.job": "canonical"}
-    with table.transaction() as tx:
-        tx.append(new, snapshot_properties=props)  # data + manifest files written, not yet visible
-        chaos("canonical-commit")
+    from pyiceberg.exceptions import CommitFailedException
+
+    try:
+        with table.transaction() as tx:
+            tx.append(new, snapshot_properties=props)  # data + manifest files written, not yet visible
+            chaos("canonical-commit")
+    except CommitFailedException as e:
+        raise JobError(f"another run committed first, nothing committed (re-run): {e}") from None
     # leaving the block commits: one catalog swap, refused if another run committed since `base`
     snap = table.current_snapshot()
     out.update(committed=True, rows_added=new.num_rows, snapshot_id=snap.snapshot_id, watermark=fmt(horizon))

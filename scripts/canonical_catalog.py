@@ -20,6 +20,11 @@ TABLE = "events_canonical"
 IDENTIFIER = f"{NAMESPACE}.{TABLE}"
 # Snapshot summary keys the job writes: its progress lives in the commit itself.
 WATERMARK_KEY = "playback.watermark"
+# No commit retries: pyiceberg would rebase a failed append onto the concurrent
+# run's snapshot and so commit the same window twice; the watermark read must
+# still be current at commit time (a compare-and-swap), else the run fails.
+TABLE_PROPERTIES = {"format-version": "2", "write.parquet.compression-codec": "zstd",
+                    "commit.retry.num-retries": "0"}
 
 
 class CatalogError(Exception):
@@ -99,11 +104,14 @@ def load_table(catalog, create: bool):
         schema = iceberg_schema()
         table = catalog.create_table_if_not_exists(
             IDENTIFIER, schema=schema, partition_spec=partition_spec(schema),
-            properties={"format-version": "2", "write.parquet.compression-codec": "zstd"})
+            properties=TABLE_PROPERTIES)
     except (FileNotFoundError, OSError) as e:
         # The sqlite file outlived the emulator that held the metadata.
         raise CatalogError(f"{IDENTIFIER}: metadata unreadable ({str(e).splitlines()[0]}); "
                            "if the emulator was restarted: make canonical CANONICAL_ARGS=--reset") from None
+    if create and table.properties.get("commit.retry.num-retries") != "0":
+        with table.transaction() as tx:  # a table made elsewhere: make commits fail, not rebase
+            tx.set_properties({"commit.retry.num-retries": "0"})
     return table
 
 
