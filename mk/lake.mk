@@ -19,8 +19,8 @@ query: venv ## Run Athena SQL on the local lake: SQL="SELECT ..." or FILE=infra/
 canonical: venv ## Add the raw lake's new events to the Iceberg table playback.events_canonical, one snapshot per run [LAKE_DIR=dir] [CANONICAL_ARGS="--until TS --json"]
 	@$(PY) scripts/canonical.py $(CANONICAL_ARGS)
 
-test-canonical: venv ## The canonical table tests: retries, redeliveries, late events, a crash before the commit, time travel
-	cargo test -p integration-tests --test canonical
+test-canonical: venv ## The canonical table tests: retries, redeliveries, late events, a crash before the commit, time travel; S3 on a moto server
+	scripts/with-emulator.sh scripts/test-rust.sh -p integration-tests --test canonical --test canonical_s3
 
 royalty: venv ## Close royalty day DATE=YYYY-MM-DD on the emulator's lake (DuckDB) and print the report
 	@[[ "$(DATE)" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$$ ]] || { echo "make royalty: DATE=YYYY-MM-DD required (got '$(DATE)')" >&2; exit 2; }
