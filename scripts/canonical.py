@@ -12,6 +12,7 @@ One run = one arrival window (watermark, horizon]:
   5. ONE append snapshot with the new rows and the new watermark, committed
      only if the table is still at the snapshot read in 1 (pyiceberg asserts
      it), so a concurrent or crashed run cannot double-insert.
+Why insert-if-absent per window equals the batch winner: canonical_merge.sql.
 Nothing new -> no commit (re-runs are no-ops). A crash before 5 leaves the
 table at its last snapshot (written files are unreferenced orphans); the next
 run redoes the same window. PLAYBACK_CHAOS_POINTS=canonical-select or
@@ -130,7 +131,7 @@ def run(args) -> dict:
         cc.drop_entry(catalog)
     table = cc.load_table(catalog, create=True)
     base = table.current_snapshot()
-    prev = cc.watermark(base)
+    prev = cc.watermark(table)
     watermark = parse_ts(prev) if prev else EPOCH
     horizon = parse_ts(args.until) if args.until else (
         datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=args.settle_s))

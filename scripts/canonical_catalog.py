@@ -125,9 +125,16 @@ def drop_entry(catalog) -> None:
         pass
 
 
-def watermark(snapshot) -> str | None:
-    """The arrival watermark committed with a snapshot (None: no commit yet)."""
-    return None if snapshot is None else snapshot.summary.additional_properties.get(WATERMARK_KEY)
+def watermark(table) -> str | None:
+    """The arrival watermark of the last job commit in the current snapshot's history
+    (None: none yet). Walks back: a compaction or another writer's snapshot carries none."""
+    from pyiceberg.table.snapshots import ancestors_of
+
+    for snap in ancestors_of(table.current_snapshot(), table.metadata):
+        mark = snap.summary.additional_properties.get(WATERMARK_KEY) if snap.summary else None
+        if mark:
+            return mark
+    return None
 
 
 def resolve_snapshot(table, as_of: str):
