@@ -89,7 +89,7 @@ impl Lake {
             .as_array()
             .context("rows")?
             .iter()
-            .map(|r| r.as_array().unwrap().clone())
+            .map(|r| r.as_array().cloned().unwrap_or_default())
             .collect())
     }
 
