@@ -1,6 +1,6 @@
 # Lake queries (the Athena SQL of infra/athena/, run locally with DuckDB) and
 # the royalty close. Included by the top Makefile (VENV, PY come from it).
-.PHONY: query royalty test-royalty
+.PHONY: query royalty test-royalty canonical test-canonical
 
 # Command-line SQL="..." reaches the recipe through the environment, so its
 # quotes need no escaping here.
@@ -8,11 +8,19 @@ export SQL
 # The emulator: AWS_ENDPOINT_URL, else the server `make emulator-up` started.
 LAKE_ENDPOINT = $${AWS_ENDPOINT_URL:-$$(cat .run/moto.url 2>/dev/null)}
 
-query: venv ## Run Athena SQL on the local lake: SQL="SELECT ..." or FILE=infra/athena/x.sql [PARAMS="k=v ..."] [LAKE_DIR=dir]
+query: venv ## Run Athena SQL on the local lake: SQL="SELECT ..." or FILE=infra/athena/x.sql [PARAMS="k=v ..."] [LAKE_DIR=dir] [AS_OF=snapshot id|UTC time]
 	@if [ -n "$$SQL" ]; then src=(--sql "$$SQL"); \
 	elif [ -n "$(FILE)" ]; then src=(--file "$(FILE)"); \
 	else echo 'make query: give SQL="SELECT ..." or FILE=infra/athena/<name>.sql' >&2; exit 2; fi; \
-	$(PY) scripts/lake_query.py "$${src[@]}" $(foreach p,$(PARAMS),--param '$(p)')
+	$(PY) scripts/lake_query.py "$${src[@]}" $(foreach p,$(PARAMS),--param '$(p)') $(if $(AS_OF),--as-of '$(AS_OF)')
+
+# The canonical Iceberg table playback.events_canonical (scripts/canonical.py):
+# one incremental run over the raw lake of the emulator (or LAKE_DIR).
+canonical: venv ## Add the raw lake's new events to the Iceberg table playback.events_canonical, one snapshot per run [LAKE_DIR=dir] [CANONICAL_ARGS="--until TS --json"]
+	@$(PY) scripts/canonical.py $(CANONICAL_ARGS)
+
+test-canonical: venv ## The canonical table tests: retries, redeliveries, late events, a crash before the commit, time travel; S3 on a moto server
+	scripts/with-emulator.sh scripts/test-rust.sh -p integration-tests --test canonical --test canonical_s3
 
 royalty: venv ## Close royalty day DATE=YYYY-MM-DD on the emulator's lake (DuckDB) and print the report
 	@[[ "$(DATE)" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$$ ]] || { echo "make royalty: DATE=YYYY-MM-DD required (got '$(DATE)')" >&2; exit 2; }

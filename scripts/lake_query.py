@@ -6,12 +6,15 @@ The lake is read from the emulator's S3 (AWS_ENDPOINT_URL, else the server
 Tables the Athena SQL names are views here:
   playback.events          read_parquet(<lake>/events/*/*/*.parquet), dt/hour from the path
   playback.royalty_ledger  read_parquet(<lake>/royalty/ledger/*/*.parquet), close_id from the path
+  playback.events_canonical  the canonical Iceberg table (scripts/canonical.py writes it):
+                           iceberg_scan of its current snapshot, or of --as-of SNAPSHOT_ID|TIMESTAMP
 SQL is transpiled Trino -> DuckDB with sqlglot. `{{name}}` placeholders are
 filled from --param name=value. Errors: one line on stderr, exit 1 (2: usage).
 
   lake_query.py --sql "SELECT count(*) FROM playback.events"
   lake_query.py --file infra/athena/royalty_report.sql --param close_date=2026-01-01
   lake_query.py --json - < query.sql                      # machine-readable output
+  lake_query.py --as-of 2026-12-02T10:00:00Z --sql "SELECT count(*) FROM playback.events_canonical"
   lake_query.py --copy-to s3://b/p/data.parquet - < q.sql  # result as one Parquet file
 """
 from __future__ import annotations
@@ -90,6 +93,17 @@ def check_reachable(url: str) -> urllib.parse.SplitResult:
     return u
 
 
+def load_extension(con, name: str) -> None:
+    """DuckDB cannot download extensions here: LOAD the duckdb-ext-<name> wheel's file."""
+    import duckdb
+
+    ext = (Path(duckdb.__file__).resolve().parent.parent / "duckdb_ext" / "extensions"
+           / f"v{duckdb.__version__}" / "linux_amd64" / f"{name}.duckdb_extension")
+    if not ext.exists():
+        raise QueryError(f"{name} extension missing at {ext} (pip install -r requirements-dev.txt)")
+    con.execute(f"LOAD '{ext}'")
+
+
 def connect(endpoint: str | None):
     import duckdb
 
@@ -97,11 +111,7 @@ def connect(endpoint: str | None):
     con.execute("SET TimeZone = 'UTC'")
     if endpoint:
         u = check_reachable(endpoint)
-        ext = (Path(duckdb.__file__).resolve().parent.parent / "duckdb_ext" / "extensions"
-               / f"v{duckdb.__version__}" / "linux_amd64" / "httpfs.duckdb_extension")
-        if not ext.exists():
-            raise QueryError(f"httpfs extension missing at {ext} (pip install -r requirements-dev.txt)")
-        con.execute(f"LOAD '{ext}'")
+        load_extension(con, "httpfs")
         region = os.environ.get("AWS_REGION", "us-east-1")
         key = os.environ.get("AWS_ACCESS_KEY_ID", "test")
         secret = os.environ.get("AWS_SECRET_ACCESS_KEY", "test")
@@ -141,6 +151,31 @@ def create_views(con, root: str, prefix: str, ledger_prefix: str) -> None:
     else:
         cols = ", ".join(f"CAST(NULL AS {t}) AS {n}" for n, t in LEDGER_COLUMNS)
         con.execute(f"CREATE VIEW playback.royalty_ledger AS SELECT {cols} WHERE false")
+
+
+def create_canonical_view(con, lake_dir: str | None, bucket: str, endpoint: str | None,
+                          as_of: str | None) -> None:
+    """playback.events_canonical: the Iceberg table at its current snapshot or at --as-of
+    (pyiceberg resolves the snapshot; DuckDB's iceberg_scan reads it by id)."""
+    import canonical_catalog as cc
+
+    try:
+        catalog = cc.open_catalog(lake_dir, bucket, endpoint, create=False)
+        table = cc.load_table(catalog, create=False) if catalog else None
+        current = table.current_snapshot() if table else None
+        snap = cc.resolve_snapshot(table, as_of) if as_of and current else current
+    except cc.CatalogError as e:
+        raise QueryError(str(e)) from None
+    if as_of and snap is None:
+        raise QueryError(f"--as-of {as_of}: {cc.IDENTIFIER} has no snapshot yet (run make canonical)")
+    if snap is None:  # no table yet: empty, with the table's columns, so queries still bind
+        cols = ", ".join(f"CAST(NULL AS {GLUE_TO_DUCKDB[t]}) AS {n}" for n, t in cc.raw_columns())
+        con.execute(f"CREATE VIEW playback.events_canonical AS SELECT {cols} WHERE false")
+        return
+    load_extension(con, "avro")  # iceberg reads manifests with it (and would try to download it)
+    load_extension(con, "iceberg")
+    con.execute("CREATE VIEW playback.events_canonical AS SELECT * FROM iceberg_scan("
+                f"'{table.metadata_location}', snapshot_from_id = {snap.snapshot_id})")
 
 
 def as_text(v) -> str | None:
@@ -192,6 +227,10 @@ def run(args: argparse.Namespace) -> int:
             raise QueryError("no emulator: set AWS_ENDPOINT_URL, run `make emulator-up`, or set LAKE_DIR")
         con, root = connect(endpoint), f"s3://{args.bucket or defaults['bucket']}"
     create_views(con, root, args.prefix or defaults["prefix"], args.ledger_prefix or defaults["ledger_prefix"])
+    # Only queries that name it pay for pyiceberg and the iceberg extension.
+    if "events_canonical" in sql.lower() or args.as_of:
+        create_canonical_view(con, lake_dir, args.bucket or defaults["bucket"],
+                              None if lake_dir else endpoint, args.as_of)
 
     try:
         for s in stmts[:-1]:
@@ -242,6 +281,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--ledger-prefix", help="royalty ledger prefix (default: <reports_prefix>ledger/)")
     ap.add_argument("--lake-dir", help="read the lake from this directory instead of S3 (or LAKE_DIR)")
     ap.add_argument("--endpoint", help="S3 endpoint (default: AWS_ENDPOINT_URL, then .run/moto.url)")
+    ap.add_argument("--as-of", default=os.environ.get("AS_OF") or None,
+                    help="time travel: read playback.events_canonical at this snapshot id or UTC timestamp (or AS_OF)")
     args = ap.parse_args(argv)
     args.file = args.file_opt or args.file
     try:
