@@ -5,7 +5,8 @@
 //! Per slice-minute of a batch: add its counts (DynamoDB ADD; an SQS
 //! redelivery adds them again, as before: counts can run high, never low),
 //! read the baseline and the slice's incidents, judge, and apply what
-//! `sre::incident::step` decides by conditional writes. An incident pages
+//! `sre::incident::step` decides by conditional writes. Up to 16 slices are
+//! stored at once, each slice's minutes in order. An incident pages
 //! once: `notified` is set after the publish, so a crash in between pages
 //! again on a later batch instead of never. Resolution needs the slice to
 //! send events; a slice that goes silent stays open until it does.
@@ -64,6 +65,12 @@ pub enum SreBufferError {
     #[error("payload: {0}")]
     Payload(serde_json::Error),
 }
+
+/// Slices stored at once in a batch (each an update and two queries per minute).
+const SLICE_CONCURRENCY: usize = 16;
+
+/// A slice-minute of a batch: its key, its counts, the messages it came from.
+type Minute<'a> = (&'a SreKey, SreCounts, &'a BTreeSet<&'a str>);
 
 pub struct SreBuffer<S, D, P> {
     pub store: S,
@@ -158,11 +165,29 @@ impl<S: SreStore, D: DeadLetters, P: IncidentPager> SreBuffer<S, D, P> {
             &[("Function", CONSUMER)],
             &[(ATTEMPTS_SEEN_METRIC, attempts as f64, "Count")],
         );
+        // A slice's minutes in order (they share its incidents), slices side
+        // by side; chunks joined in a plain loop (a stream combinator's
+        // closure would make this future lose `Send`).
+        let mut slices: BTreeMap<String, Vec<Minute<'_>>> = BTreeMap::new();
         for (key, (counts, ids)) in &groups {
-            match self.record(key, *counts, clock, &mut report).await {
-                Ok(()) => {}
-                Err(e) if !e.is_retriable() => return Err(fatal(e)),
-                Err(e) => {
+            slices
+                .entry(key.dimensions())
+                .or_default()
+                .push((key, *counts, ids));
+        }
+        let slices: Vec<Vec<Minute<'_>>> = slices.into_values().collect();
+        for chunk in slices.chunks(SLICE_CONCURRENCY) {
+            let runs = chunk.iter().map(|m| self.record_slice(m, clock));
+            for (minutes, (part, errors)) in chunk.iter().zip(futures::future::join_all(runs).await)
+            {
+                report.incidents.extend(part.incidents);
+                report.resolved.extend(part.resolved);
+                report.pages += part.pages;
+                for (i, e) in errors {
+                    let (key, _, ids) = minutes[i];
+                    if !e.is_retriable() {
+                        return Err(fatal(e));
+                    }
                     tracing::warn!(dims = key.dimensions(), error = %Chain(&e), "signal not stored; messages retried");
                     failed.extend(ids.iter().copied());
                 }
@@ -170,6 +195,27 @@ impl<S: SreStore, D: DeadLetters, P: IncidentPager> SreBuffer<S, D, P> {
         }
         report.failed_messages = failed.len();
         Ok((failures_of(failed.into_iter()), report))
+    }
+
+    /// One slice's minutes in order: what they opened, resolved and paged,
+    /// and the minutes that failed (a non-retriable failure stops the slice).
+    async fn record_slice(
+        &self,
+        minutes: &[Minute<'_>],
+        clock: Clock,
+    ) -> (BatchReport, Vec<(usize, PortError)>) {
+        let mut part = BatchReport::default();
+        let mut errors = Vec::new();
+        for (i, (key, counts, _)) in minutes.iter().enumerate() {
+            if let Err(e) = self.record(key, *counts, clock, &mut part).await {
+                let stop = !e.is_retriable();
+                errors.push((i, e));
+                if stop {
+                    break;
+                }
+            }
+        }
+        (part, errors)
     }
 
     async fn record(
