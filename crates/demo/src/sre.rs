@@ -11,20 +11,12 @@ use playback_domain::sre::IncidentKind;
 
 use testkit::inspect;
 
-fn in_slice(r: &BadRelease, region: &str, platform: &str, version: &str) -> bool {
-    (
-        r.region.as_str(),
-        r.device_platform.as_str(),
-        r.app_version.as_str(),
-    ) == (region, platform, version)
-}
-
 /// Why an incident is there: the bad release, the title's rebuffering
 /// incident (it stalls every slice of its region that watches the title), or
 /// nothing injected (a false incident).
 pub fn cause(i: &Incident, release: &BadRelease, qoe: &QoeIncident) -> &'static str {
     let k = &i.key;
-    if in_slice(release, &k.region, &k.device_platform, &k.app_version) {
+    if release.in_slice(&k.region, &k.device_platform, &k.app_version) {
         "bad release"
     } else if i.kind == IncidentKind::RebufferStarts && k.region == qoe.region {
         "title incident"

@@ -188,6 +188,19 @@ impl ScenarioConfig {
         })
     }
 
+    /// A failure the bad release caused: a valid error line of its slice
+    /// from its start on.
+    pub fn is_release_failure(&self, l: &crate::LineEntry) -> bool {
+        let (Some(r), Some((start, _))) = (&self.bad_release, self.bad_release_interval_ms())
+        else {
+            return false;
+        };
+        l.valid
+            && l.error_code.is_some()
+            && l.event_time_ms >= start
+            && r.in_slice(&l.region, &l.device_platform, &l.app_version)
+    }
+
     /// The bad release's `[start, end)` in epoch millis.
     pub fn bad_release_interval_ms(&self) -> Option<(i64, i64)> {
         self.bad_release.as_ref().map(|b| {

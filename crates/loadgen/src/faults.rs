@@ -165,6 +165,12 @@ pub struct BadRelease {
 impl BadRelease {
     /// Attempts a viewer makes before giving up on a title.
     pub const MAX_ATTEMPTS: u32 = 4;
+
+    /// Whether (region, platform, version) is the release's slice.
+    pub fn in_slice(&self, region: &str, device_platform: &str, app_version: &str) -> bool {
+        (region, device_platform, app_version)
+            == (&self.region, &self.device_platform, &self.app_version)
+    }
 }
 
 impl FromStr for BadRelease {

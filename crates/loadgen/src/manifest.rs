@@ -190,22 +190,9 @@ impl Manifest {
     /// The bad release's first failing event (event time, ms): the first
     /// error its slice sent once the release started.
     pub fn bad_release_first_failure_ms(&self) -> Option<i64> {
-        let r = self.config.bad_release.as_ref()?;
-        let (start, _) = self.config.bad_release_interval_ms()?;
         self.lines
             .iter()
-            .filter(|l| l.valid && l.error_code.is_some() && l.event_time_ms >= start)
-            .filter(|l| {
-                (
-                    l.region.as_str(),
-                    l.device_platform.as_str(),
-                    l.app_version.as_str(),
-                ) == (
-                    r.region.as_str(),
-                    r.device_platform.as_str(),
-                    r.app_version.as_str(),
-                )
-            })
+            .filter(|l| self.config.is_release_failure(l))
             .map(|l| l.event_time_ms)
             .min()
     }

@@ -6,7 +6,7 @@
 use rand::rngs::StdRng;
 use rand::Rng;
 
-use crate::config::ScenarioConfig;
+use crate::config::{BadRelease, ScenarioConfig};
 use crate::population::Viewer;
 
 /// The code a failed start reports; a start failure in `playback_domain::sre`.
@@ -19,12 +19,9 @@ const CRASH_SHARE: f64 = 0.5;
 const EXTRA_STALL_MS: (f64, f64) = (1_000.0, 4_000.0);
 
 pub(crate) struct ReleaseAt {
-    app_version: String,
-    platform: String,
-    region: String,
+    release: BadRelease,
     start_ms: i64,
     end_ms: i64,
-    failure_rate: f64,
 }
 
 /// What the release does to one interval.
@@ -41,27 +38,22 @@ impl ReleaseAt {
         let b = cfg.bad_release.as_ref()?;
         let (start_ms, end_ms) = cfg.bad_release_interval_ms()?;
         Some(ReleaseAt {
-            app_version: b.app_version.clone(),
-            platform: b.device_platform.clone(),
-            region: b.region.clone(),
+            release: b.clone(),
             start_ms,
             end_ms,
-            failure_rate: b.failure_rate,
         })
     }
 
     pub fn affects(&self, v: &Viewer, t: i64) -> bool {
         t >= self.start_ms
             && t < self.end_ms
-            && v.app_version == self.app_version
-            && v.platform == self.platform
-            && v.region == self.region
+            && self.release.in_slice(v.region, v.platform, v.app_version)
     }
 
     /// The interval's effect; `first` = the interval right after session_start.
     pub fn draw(&self, first: bool, rng: &mut StdRng) -> Effect {
         let x: [f64; 4] = rng.random();
-        let p = self.failure_rate;
+        let p = self.release.failure_rate;
         let start_fails = first && x[0] < p;
         let crash = !first && x[0] < p * CRASH_SHARE;
         let stall = EXTRA_STALL_MS.0 + x[2] * (EXTRA_STALL_MS.1 - EXTRA_STALL_MS.0);

@@ -156,8 +156,7 @@ pub async fn run(
             let api = KinesisApi::new(&aws, s);
             Some(match opts.kinesis_outage {
                 Some(w) => {
-                    let mut api = Outage::kinesis(api, w, started.into_std()).await;
-                    api.refused_calls = refused.clone();
+                    let api = Outage::kinesis(api, w, started.into_std(), refused.clone()).await;
                     Producer::spawn(api, opts.producer())
                 }
                 None => Producer::spawn(api, opts.producer()),

@@ -40,8 +40,7 @@ async fn play(cfg: ScenarioConfig, rule: SreRule) -> Played {
         rule,
         metrics: Default::default(),
     };
-    let release = cfg.bad_release.clone();
-    let release_start = cfg.bad_release_interval_ms().map_or(i64::MAX, |(s, _)| s);
+    let truth = cfg.clone();
     let mut packer = SrePacker::default();
     let mut packed_since: Option<i64> = None;
     let mut batch: Vec<String> = Vec::new();
@@ -82,19 +81,7 @@ async fn play(cfg: ScenarioConfig, rule: SreRule) -> Played {
                 continue;
             }
             events += 1;
-            let failing = entry.error_code.is_some()
-                && entry.event_time_ms >= release_start
-                && release.as_ref().is_some_and(|r| {
-                    (
-                        r.region.as_str(),
-                        r.device_platform.as_str(),
-                        r.app_version.as_str(),
-                    ) == (
-                        entry.region.as_str(),
-                        entry.device_platform.as_str(),
-                        entry.app_version.as_str(),
-                    )
-                });
+            let failing = truth.is_release_failure(entry);
             if failing && first_failure_ms.is_none() {
                 first_failure_ms = Some(entry.event_time_ms);
             }

@@ -120,8 +120,14 @@ pub struct Outage<A> {
 }
 
 impl Outage<KinesisApi> {
-    /// `up` as given; `down` the same stream behind a port nothing listens on.
-    pub async fn kinesis(up: KinesisApi, window: KinesisOutage, started: Instant) -> Self {
+    /// `up` as given; `down` the same stream behind a port nothing listens on;
+    /// each refused call counted in `refused_calls`.
+    pub async fn kinesis(
+        up: KinesisApi,
+        window: KinesisOutage,
+        started: Instant,
+        refused_calls: Arc<AtomicU64>,
+    ) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_or(9, |a| a.port());
@@ -138,7 +144,7 @@ impl Outage<KinesisApi> {
             down,
             window,
             started,
-            refused_calls: Default::default(),
+            refused_calls,
         }
     }
 }

@@ -43,6 +43,8 @@ type Queued<E> = (Instant, E);
 pub struct Producer<E: Send + 'static> {
     tx: mpsc::UnboundedSender<Queued<E>>,
     backlog: Arc<AtomicU64>,
+    /// Kept beside `backlog` so that `send` takes no lock.
+    max_backlog: AtomicU64,
     stats: Arc<Mutex<DeliveryStats>>,
     task: JoinHandle<Result<(), LoadgenError>>,
 }
@@ -62,6 +64,7 @@ impl<E: Send + 'static> Producer<E> {
         Producer {
             tx,
             backlog,
+            max_backlog: AtomicU64::new(0),
             stats,
             task,
         }
@@ -75,8 +78,7 @@ impl<E: Send + 'static> Producer<E> {
             self.backlog.fetch_sub(1, Ordering::Relaxed);
             return;
         }
-        let mut s = self.stats.lock().expect("stats lock");
-        s.max_backlog = s.max_backlog.max(n);
+        self.max_backlog.fetch_max(n, Ordering::Relaxed);
     }
 
     /// Entries sent and not yet delivered or given up on.
@@ -86,7 +88,9 @@ impl<E: Send + 'static> Producer<E> {
 
     /// The figures so far.
     pub fn stats(&self) -> DeliveryStats {
-        self.stats.lock().expect("stats lock").clone()
+        let mut s = self.stats.lock().expect("stats lock").clone();
+        s.max_backlog = self.max_backlog.load(Ordering::Relaxed);
+        s
     }
 
     /// The task stopped before `finish`: a non-retriable failure.
@@ -96,11 +100,19 @@ impl<E: Send + 'static> Producer<E> {
 
     /// Delivers everything queued (or gives it up at its TTL) and returns the figures.
     pub async fn finish(self) -> Result<DeliveryStats, LoadgenError> {
-        drop(self.tx);
-        self.task
-            .await
+        let Producer {
+            tx,
+            task,
+            max_backlog,
+            stats,
+            ..
+        } = self;
+        drop(tx);
+        task.await
             .map_err(|e| LoadgenError::Config(format!("producer task: {e}")))??;
-        Ok(self.stats.lock().expect("stats lock").clone())
+        let mut s = stats.lock().expect("stats lock").clone();
+        s.max_backlog = max_backlog.into_inner();
+        Ok(s)
     }
 }
 
@@ -140,12 +152,7 @@ async fn run<A: BatchApi>(
         let n = batch.len() as u64;
         let result = deliver_until_done(&mut d, batch, oldest, &opts).await;
         backlog.fetch_sub(n, Ordering::Relaxed);
-        {
-            let mut s = stats.lock().expect("stats lock");
-            let max_backlog = s.max_backlog;
-            *s = d.stats.clone();
-            s.max_backlog = max_backlog;
-        }
+        *stats.lock().expect("stats lock") = d.stats.clone();
         result?;
     }
 }
