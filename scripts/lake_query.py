@@ -7,7 +7,11 @@ Tables the Athena SQL names are views here:
   playback.events          read_parquet(<lake>/events/*/*/*.parquet), dt/hour from the path
   playback.royalty_ledger  read_parquet(<lake>/royalty/ledger/*/*.parquet), close_id from the path
   playback.events_canonical  the canonical Iceberg table (scripts/canonical.py writes it):
-                           iceberg_scan of its current snapshot, or of --as-of SNAPSHOT_ID|TIMESTAMP
+                           iceberg_scan of its current snapshot, or of --as-of SNAPSHOT_ID|TIMESTAMP,
+                           or of Athena's time travel in the SQL: FOR VERSION AS OF <id> /
+                           FOR TIMESTAMP AS OF TIMESTAMP '<UTC time>' (one per query)
+  playback."events_canonical$snapshots"  snapshot_id, parent_id, committed_at, operation
+                           (Athena's Iceberg metadata table of the same name)
 SQL is transpiled Trino -> DuckDB with sqlglot. `{{name}}` placeholders are
 filled from --param name=value. Errors: one line on stderr, exit 1 (2: usage).
 
@@ -36,6 +40,13 @@ SAFE_VALUE = re.compile(r"^[A-Za-z0-9 _:./+-]*$")
 GLUE_TO_DUCKDB = {"string": "VARCHAR", "bigint": "BIGINT", "int": "INTEGER", "timestamp": "TIMESTAMPTZ"}
 LEDGER_COLUMNS = [("event_id", "VARCHAR"), ("event_day", "DATE"), ("title_id", "VARCHAR"),
                   ("watched_ms", "BIGINT"), ("close_id", "VARCHAR")]
+
+
+# Athena (Trino) time travel on the canonical table; DuckDB has no such clause,
+# so it is lifted out of the SQL and becomes the snapshot the view reads.
+TIME_TRAVEL = re.compile(
+    r"(playback\.events_canonical)\s+FOR\s+(?:VERSION\s+AS\s+OF\s+(\d+)"
+    r"|TIMESTAMP\s+AS\s+OF\s+TIMESTAMP\s+'([^']+)')", re.IGNORECASE)
 
 
 class QueryError(Exception):
@@ -166,6 +177,7 @@ def create_canonical_view(con, lake_dir: str | None, bucket: str, endpoint: str 
         snap = cc.resolve_snapshot(table, as_of) if as_of and current else current
     except cc.CatalogError as e:
         raise QueryError(str(e)) from None
+    create_snapshots_view(con, table)
     if as_of and snap is None:
         raise QueryError(f"--as-of {as_of}: {cc.IDENTIFIER} has no snapshot yet (run make canonical)")
     if snap is None:  # no table yet: empty, with the table's columns, so queries still bind
@@ -176,6 +188,27 @@ def create_canonical_view(con, lake_dir: str | None, bucket: str, endpoint: str 
     load_extension(con, "iceberg")
     con.execute("CREATE VIEW playback.events_canonical AS SELECT * FROM iceberg_scan("
                 f"'{table.metadata_location}', snapshot_from_id = {snap.snapshot_id})")
+
+
+def lift_time_travel(sql: str, as_of: str | None) -> tuple[str, str | None]:
+    """Removes Athena's FOR VERSION/TIMESTAMP AS OF from the SQL; returns (sql, as_of)."""
+    found = {m.group(2) or m.group(3) for m in TIME_TRAVEL.finditer(sql)}
+    if len(found) > 1 or (found and as_of and as_of not in found):
+        raise QueryError("one snapshot per query: the SQL's FOR ... AS OF clauses and --as-of disagree")
+    return TIME_TRAVEL.sub(r"\1", sql), (found.pop() if found else as_of)
+
+
+def create_snapshots_view(con, table) -> None:
+    """playback."events_canonical$snapshots", as Athena's metadata table shows it."""
+    rows = [] if table is None else table.metadata.snapshots
+    values = ", ".join(
+        f"({s.snapshot_id}, {s.parent_snapshot_id if s.parent_snapshot_id is not None else 'NULL'}, "
+        f"make_timestamptz({s.timestamp_ms} * 1000), "
+        f"'{s.summary.operation.value if s.summary else 'append'}')" for s in rows)
+    body = (f"SELECT * FROM (VALUES {values}) AS t(snapshot_id, parent_id, committed_at, operation)" if rows
+            else "SELECT CAST(NULL AS BIGINT) AS snapshot_id, CAST(NULL AS BIGINT) AS parent_id, "
+                 "CAST(NULL AS TIMESTAMPTZ) AS committed_at, CAST(NULL AS VARCHAR) AS operation WHERE false")
+    con.execute(f'CREATE VIEW playback."events_canonical$snapshots" AS {body}')
 
 
 def as_text(v) -> str | None:
@@ -213,7 +246,8 @@ def run(args: argparse.Namespace) -> int:
         if not sep or not PLACEHOLDER.fullmatch("{{" + k + "}}"):
             raise QueryError(f"--param {p!r}: expected name=value")
         params[k] = v
-    stmts = transpile(substitute(sql, params))
+    sql, as_of = lift_time_travel(substitute(sql, params), args.as_of)
+    stmts = transpile(sql)
 
     defaults = lake_defaults()
     lake_dir = args.lake_dir or os.environ.get("LAKE_DIR")
@@ -228,9 +262,9 @@ def run(args: argparse.Namespace) -> int:
         con, root = connect(endpoint), f"s3://{args.bucket or defaults['bucket']}"
     create_views(con, root, args.prefix or defaults["prefix"], args.ledger_prefix or defaults["ledger_prefix"])
     # Only queries that name it pay for pyiceberg and the iceberg extension.
-    if "events_canonical" in sql.lower() or args.as_of:
+    if "events_canonical" in sql.lower() or as_of:
         create_canonical_view(con, lake_dir, args.bucket or defaults["bucket"],
-                              None if lake_dir else endpoint, args.as_of)
+                              None if lake_dir else endpoint, as_of)
 
     try:
         for s in stmts[:-1]:

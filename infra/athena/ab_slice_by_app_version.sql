@@ -1,17 +1,8 @@
--- A/B-style comparison of app versions (last 7 days of arrivals): per
+-- A/B-style comparison of app versions (last 7 event days): per
 -- app_version the rebuffering ratio, errors per 1,000 sessions and minutes
--- watched per session, over distinct event_ids (earliest copy wins).
-WITH copies AS (
-  SELECT
-    e.*,
-    row_number() OVER (
-      PARTITION BY event_id
-      ORDER BY ingest_time, ingest_shard, length(ingest_seq), ingest_seq, ingest_sub
-    ) AS copy_rank
-  FROM playback.events AS e
-  WHERE dt >= CAST(current_date - INTERVAL '7' DAY AS VARCHAR)
-),
-events AS (SELECT * FROM copies WHERE copy_rank = 1)
+-- watched per session, from the canonical table
+-- (each event_id once).
+WITH events AS (SELECT * FROM playback.events_canonical WHERE event_time >= CAST(current_date - INTERVAL '7' DAY AS TIMESTAMP))
 SELECT
   coalesce(app_version, 'unknown') AS app_version,
   count(DISTINCT session_id) AS sessions,

@@ -1,26 +1,16 @@
 -- Player error breakdown by app_version x device_platform x error_code, last
--- 7 days of arrivals: error events, sessions hit, and their share of the slice's
+-- 7 event days, from the canonical table (each event_id once): error events, sessions hit, and their share of the slice's
 -- sessions. Invalid events (the poison DLQ) never reach the lake; records the
 -- Firehose transform rejected are under the lake bucket's errors/ prefix.
-WITH copies AS (
-  SELECT
-    e.*,
-    row_number() OVER (
-      PARTITION BY event_id
-      ORDER BY ingest_time, ingest_shard, length(ingest_seq), ingest_seq, ingest_sub
-    ) AS copy_rank
-  FROM playback.events AS e
-  WHERE dt >= CAST(current_date - INTERVAL '7' DAY AS VARCHAR)
-),
-events AS (
+WITH events AS (
   SELECT
     coalesce(app_version, 'unknown') AS app_version,
     coalesce(device_platform, 'unknown') AS device_platform,
     event_type,
     error_code,
     session_id
-  FROM copies
-  WHERE copy_rank = 1
+  FROM playback.events_canonical
+  WHERE event_time >= CAST(current_date - INTERVAL '7' DAY AS TIMESTAMP)
 ),
 slice_sessions AS (
   SELECT app_version, device_platform, count(DISTINCT session_id) AS sessions

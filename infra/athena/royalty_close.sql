@@ -3,32 +3,22 @@
 -- title_id, watched_ms). The royalty-close job substitutes the double-brace
 -- parameters (crates/royalty/README.md explains each) and writes the result
 -- with UNLOAD (Athena) or COPY (local DuckDB) into an emptied partition.
---   scope:  rows that arrived before the fixed cutoff {{cutoff}} (UTC) in
---           partitions dt {{dt_from}} .. {{dt_to}} (hour <= {{hour_to}} on the last day)
---   dedup:  one winner per event_id: earliest ingest_time, then ingest_shard,
---           then ingest_seq as a number (length, then digits), then ingest_sub
---   paid:   winners whose event day <= {{close_date}} and whose event_id no
---           EARLIER close paid (ledger close_id < {{close_date}}), so re-running
---           this close after later ones gives the same rows
+--   source: the canonical Iceberg table (one row per event_id, the earliest
+--           copy by the royalty rule: canonical_merge.sql) at snapshot
+--           {{snapshot_id}}, recorded in the close's close.json: a re-run or an
+--           audit reads the same rows by time travel
+--   scope:  winners whose copy arrived in [{{scope_from}}, {{cutoff}}) (UTC), the
+--           fixed cutoff; event day <= {{close_date}} (prunes later day partitions)
+--   paid:   winners whose event_id no EARLIER close paid (ledger close_id <
+--           {{close_date}}), so re-running this close after later ones gives the same rows
 WITH scoped AS (
-  SELECT event_id, title_id, watched_ms, event_time, ingest_time, ingest_shard, ingest_seq, ingest_sub
-  FROM playback.events
-  WHERE dt BETWEEN '{{dt_from}}' AND '{{dt_to}}'
-    AND (dt < '{{dt_to}}' OR hour <= '{{hour_to}}')
+  SELECT event_id, title_id, watched_ms, event_time
+  FROM playback.events_canonical FOR VERSION AS OF {{snapshot_id}}
+  WHERE ingest_time >= CAST('{{scope_from}}' AS TIMESTAMP)
     AND ingest_time < CAST('{{cutoff}}' AS TIMESTAMP)
-    AND coalesce(event_id, '') <> ''
+    AND event_time < CAST('{{event_before}}' AS TIMESTAMP)
     AND coalesce(title_id, '') <> ''
     AND watched_ms >= 0
-),
-ranked AS (
-  SELECT
-    scoped.*,
-    row_number() OVER (
-      PARTITION BY event_id
-      ORDER BY ingest_time, ingest_shard, length(ingest_seq), ingest_seq, ingest_sub,
-        title_id, watched_ms, event_time
-    ) AS copy_rank
-  FROM scoped
 ),
 paid_before AS (
   SELECT DISTINCT event_id
@@ -40,9 +30,7 @@ SELECT
   date(r.event_time) AS event_day,
   r.title_id,
   r.watched_ms
-FROM ranked AS r
+FROM scoped AS r
 LEFT JOIN paid_before AS p ON p.event_id = r.event_id
-WHERE r.copy_rank = 1
-  AND date(r.event_time) <= DATE '{{close_date}}'
-  AND p.event_id IS NULL
+WHERE p.event_id IS NULL
 ORDER BY r.event_id

@@ -1,5 +1,5 @@
 -- SRE outage rates per region x device platform x app version and event
--- minute, last 24 hours of arrivals: the definitions of playback_domain::sre,
+-- minute, last 2 event days (today and yesterday): the definitions of playback_domain::sre,
 -- so a page from sre-buffer can be checked against the exact lake.
 --   playback_failure_rate  = fatal errors / attempts (session_start)
 --   video_start_failure_rate = start-failure errors / attempts
@@ -7,17 +7,7 @@
 -- The two code lists are FATAL_ERROR_CODES and START_FAILURE_CODES (a test
 -- keeps them equal). Only slice-minutes with the rule's minimum sample
 -- (pipeline.json sre.min_attempts, sre.min_session_minutes) are listed.
-WITH copies AS (
-  SELECT
-    e.*,
-    row_number() OVER (
-      PARTITION BY event_id
-      ORDER BY ingest_time, ingest_shard, length(ingest_seq), ingest_seq, ingest_sub
-    ) AS copy_rank
-  FROM playback.events AS e
-  WHERE dt >= CAST(current_date - INTERVAL '1' DAY AS VARCHAR)
-),
-minutes AS (
+WITH minutes AS (
   SELECT
     region,
     coalesce(device_platform, 'unknown') AS device_platform,
@@ -30,8 +20,8 @@ minutes AS (
     sum(CASE WHEN event_type = 'heartbeat'
       THEN greatest(coalesce(watched_ms, 0), 0) + greatest(coalesce(stalled_ms, 0), 0)
       ELSE 0 END) AS session_ms
-  FROM copies
-  WHERE copy_rank = 1
+  FROM playback.events_canonical
+  WHERE event_time >= CAST(current_date - INTERVAL '1' DAY AS TIMESTAMP)
   GROUP BY 1, 2, 3, 4
 )
 SELECT

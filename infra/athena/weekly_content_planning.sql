@@ -1,19 +1,9 @@
 -- Content planning: per title per ISO week (Monday start, event time) over the
--- last 12 weeks of arrivals: viewers, sessions, minutes watched and a
+-- last 12 weeks of event days: viewers, sessions, minutes watched and a
 -- completion proxy = share of sessions whose furthest position reached 90% of
 -- the furthest position any session of that title reached that week (the lake
 -- has no title durations).
-WITH copies AS (
-  SELECT
-    e.*,
-    row_number() OVER (
-      PARTITION BY event_id
-      ORDER BY ingest_time, ingest_shard, length(ingest_seq), ingest_seq, ingest_sub
-    ) AS copy_rank
-  FROM playback.events AS e
-  WHERE dt >= CAST(current_date - INTERVAL '84' DAY AS VARCHAR)
-),
-sessions AS (
+WITH sessions AS (
   SELECT
     title_id,
     CAST(date_trunc('week', event_time) AS DATE) AS week_start,
@@ -21,8 +11,8 @@ sessions AS (
     min(viewer_id) AS viewer_id,
     sum(coalesce(watched_ms, 0)) AS watched_ms,
     max(coalesce(position_ms, 0)) AS furthest_ms
-  FROM copies
-  WHERE copy_rank = 1
+  FROM playback.events_canonical
+  WHERE event_time >= CAST(current_date - INTERVAL '84' DAY AS TIMESTAMP)
   GROUP BY title_id, CAST(date_trunc('week', event_time) AS DATE), session_id
 ),
 titles AS (

@@ -30,6 +30,9 @@ export interface FunctionsProps {
 
 /** The table royalty-close creates with Athena DDL (infra/athena/royalty_ledger_table.sql). */
 export const LEDGER_TABLE = 'royalty_ledger';
+/** The canonical Iceberg table (one row per event_id) and its S3 prefix: scripts/canonical_catalog.py, infra/athena/canonical_merge.sql. */
+export const CANONICAL_TABLE = 'events_canonical';
+export const CANONICAL_PREFIX = 'canonical/';
 
 const STREAM_DLQ_SKIP: Skip = { id: 'CKV_AWS_116', comment: 'Invoked synchronously by an event-source mapping; failed batches go to the mapping\'s on-failure destination (poison-pill SQS DLQ), an async DLQ would never receive anything.' };
 const STREAM_CONCURRENCY_SKIP: Skip = { id: 'CKV_AWS_115', comment: 'Concurrency is bounded by shards x ParallelizationFactor of its EFO mapping; reserving it would only add throttles and iterator age.' };
@@ -135,7 +138,7 @@ export class Functions extends Construct {
       LAKE_PREFIX: l.prefix,
       REPORTS_PREFIX: l.reports_prefix,
       GLUE_DATABASE: l.glue_database,
-      GLUE_TABLE: l.glue_table,
+      CANONICAL_TABLE,
       LEDGER_TABLE,
       ATHENA_WORKGROUP: l.athena_workgroup,
       LEDGER_PREFIX: `${l.reports_prefix}ledger/`,
@@ -153,11 +156,13 @@ export class Functions extends Construct {
     // "non-delete actions need the action on the resource and all its ancestors" (Athena
     // guide, fine-grained access to the Glue Data Catalog). The statements name only
     // these two tables, so CREATE TABLE works for the ledger and for no other table.
+    // The close reads the canonical Iceberg table (never the raw log) and its ledger.
     const ledgerTableArn = Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `${l.glue_database}/${LEDGER_TABLE}` });
+    const canonicalTableArn = Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `${l.glue_database}/${CANONICAL_TABLE}` });
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'GlueCatalog',
       actions: ['glue:GetDatabase', 'glue:GetDatabases', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
-      resources: [lake.catalogArn, lake.databaseArn, lake.tableArn, ledgerTableArn],
+      resources: [lake.catalogArn, lake.databaseArn, canonicalTableArn, ledgerTableArn],
     }));
     // The close owns its ledger table: CREATE EXTERNAL TABLE IF NOT EXISTS before each
     // close (a no-op once it exists; it never ALTERs it). It replaces, never appends:
@@ -175,7 +180,7 @@ export class Functions extends Construct {
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'LakeRead',
       actions: ['s3:GetObject'],
-      resources: [lake.bucket.arnForObjects(`${l.prefix}*`), lake.bucket.arnForObjects(`${l.reports_prefix}*`)],
+      resources: [lake.bucket.arnForObjects(`${CANONICAL_PREFIX}*`), lake.bucket.arnForObjects(`${l.reports_prefix}*`)],
     }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'ReportsWrite',

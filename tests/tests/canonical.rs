@@ -35,10 +35,16 @@ fn winner_order(sql: &str) -> String {
 fn the_merge_selects_by_the_royalty_rule() {
     let read = |f: &str| std::fs::read_to_string(root().join("infra/athena").join(f)).unwrap();
     let merge = read("canonical_merge.sql");
+    // crates/royalty/src/order.rs (copy_order) is this key in Rust.
     assert_eq!(
         winner_order(&merge),
-        winner_order(&read("royalty_close.sql"))
+        "ORDER BY ingest_time, ingest_shard, length(ingest_seq), ingest_seq, ingest_sub, \
+         title_id, watched_ms, event_time"
     );
+    // The close no longer ranks copies: it reads the table's winners at a snapshot.
+    let close = read("royalty_close.sql");
+    assert!(close.contains("FROM playback.events_canonical FOR VERSION AS OF {{snapshot_id}}"));
+    assert!(!close.contains("row_number"));
     assert!(merge.contains("MERGE INTO playback.events_canonical"));
     assert!(merge.contains("WHEN NOT MATCHED THEN INSERT"));
     assert!(merge.contains("-- selection:begin") && merge.contains("-- selection:end"));

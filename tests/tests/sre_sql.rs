@@ -1,7 +1,8 @@
 //! The Athena SRE query (infra/athena/sre_outage_rates.sql) computes what
 //! playback_domain::sre computes: its code lists are the domain's, and on a
-//! generated lake (a bad release, producer re-sends) DuckDB's per slice-minute
-//! counts equal the generator's own SRE counts of the distinct valid events.
+//! generated lake (a bad release, producer re-sends), fed into the canonical
+//! table by its job, DuckDB's per slice-minute counts equal the generator's
+//! own SRE counts of the distinct valid events.
 //! Runs the query as `make query` does (scripts/lake_query.py, the venv's
 //! DuckDB); no emulator.
 
@@ -90,6 +91,19 @@ fn duckdb_counts_what_the_domain_counts() -> Result<()> {
     let venv = std::env::var("VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|_| root().join(".venv"));
+    // The query reads the canonical table: one job run over the whole raw lake.
+    let job = Command::new(venv.join("bin/python"))
+        .arg(root().join("scripts/canonical.py"))
+        .arg("--lake-dir")
+        .arg(&dir)
+        .args(["--settle-s", "0"])
+        .output()
+        .context("running scripts/canonical.py (make venv installs pyiceberg)")?;
+    ensure!(
+        job.status.success(),
+        "canonical.py: {}",
+        String::from_utf8_lossy(&job.stderr)
+    );
     let out = Command::new(venv.join("bin/python"))
         .arg(root().join("scripts/lake_query.py"))
         .args(["--json", "--lake-dir"])

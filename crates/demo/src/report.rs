@@ -296,6 +296,7 @@ pub async fn show(
         chart_path.display()
     );
 
+    crate::canonical::feed(t, r, manifest, &mut check)?;
     royalty_close(aws, t, r, manifest, &mut check).await?;
     Ok(ok)
 }
@@ -310,8 +311,12 @@ async fn royalty_close(
     let day = chrono::DateTime::from_timestamp_millis(manifest.config.start_time_ms)
         .unwrap_or_default()
         .date_naive();
-    println!("\n==> Royalty close of {day} (DuckDB over the lake, same SQL as Athena)");
+    println!("\n==> Royalty close of {day} (DuckDB over the canonical table, same SQL as Athena)");
     let outcome = close_day(aws, t, r, day).await?;
+    println!(
+        "    read playback.events_canonical snapshot {} (recorded in close.json: a re-run or an audit reads it again)",
+        outcome.snapshot_id
+    );
     println!("    report: s3://{}/{}", r.lake_bucket, outcome.csv_key);
     println!(
         "    {:<8} {:<11} {:>10} {:>8}",

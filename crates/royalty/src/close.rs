@@ -2,11 +2,13 @@
 //!
 //! 1. check order: a new close needs the previous day closed (or no close yet)
 //!    and no later close; re-running an existing close is always allowed;
-//! 2. empty the close's ledger partition and write it from royalty_close.sql
-//!    (scope, dedup, anti-join with EARLIER closes' ledger entries);
-//! 3. aggregate that partition with royalty_report.sql;
-//! 4. write report.csv and report.parquet (overwrite), drop any other object
-//!    there. The report is written last: it marks the close as done.
+//! 2. the canonical table's snapshot: the current one for a first close, the
+//!    one its close.json recorded for a re-run (time travel: same rows);
+//! 3. empty the close's ledger partition and write it from royalty_close.sql
+//!    (scope, anti-join with EARLIER closes' ledger entries);
+//! 4. aggregate that partition with royalty_report.sql;
+//! 5. write close.json, report.csv and report.parquet (overwrite), drop any
+//!    other object there. The report is written last: it marks the close as done.
 
 use chrono::{Duration, NaiveDate};
 
@@ -73,6 +75,56 @@ pub struct CloseOutcome {
     pub csv_key: String,
     pub parquet_key: String,
     pub ledger_prefix: String,
+    /// The canonical table's snapshot the close read (recorded in close.json).
+    pub snapshot_id: String,
+}
+
+/// close.json: what a re-run or an auditor needs to read the same rows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CloseRecord {
+    pub close_id: String,
+    pub canonical_table: String,
+    pub snapshot_id: String,
+}
+
+/// The snapshot a close of `day_` reads: the recorded one on a re-run (so the
+/// re-run pays exactly what the first run paid), else the table's current one.
+async fn snapshot_for<E: QueryEngine>(
+    engine: &E,
+    store: &Store,
+    cfg: &CloseConfig,
+    record_key: &str,
+    rerun: bool,
+) -> Result<String, RoyaltyError> {
+    if rerun {
+        if let Ok(body) = store.get(record_key).await {
+            let rec: CloseRecord = serde_json::from_slice(&body)
+                .map_err(|e| RoyaltyError::Report(format!("{record_key}: {e}")))?;
+            return Ok(rec.snapshot_id);
+        }
+        tracing::warn!(%record_key, "re-run of a close without close.json: reading the current snapshot");
+    }
+    let sql = sql::CANONICAL_SNAPSHOT_SQL.replace(
+        "playback.\"events_canonical$snapshots\"",
+        &snapshots_table(&cfg.events_table),
+    );
+    let rows = engine.query(&sql).await?;
+    match rows.rows.first().and_then(|r| r.first()).cloned().flatten() {
+        Some(id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => Ok(id),
+        Some(id) => Err(RoyaltyError::Report(format!(
+            "snapshot id {id:?} is not a number"
+        ))),
+        None => Err(RoyaltyError::Order(format!(
+            "{} has no snapshot yet: run the canonical job first",
+            cfg.events_table
+        ))),
+    }
+}
+
+/// `db."table$snapshots"`, Athena's metadata table of `db.table`.
+fn snapshots_table(table: &str) -> String {
+    let (db, name) = table.split_once('.').unwrap_or(("playback", table));
+    format!("{db}.\"{name}$snapshots\"")
 }
 
 /// Whether closing `day` now keeps the ledger's order (see module doc).
@@ -119,9 +171,14 @@ pub async fn close_day<E: QueryEngine>(
     )?;
     engine.ensure_ledger_table(&ddl).await?;
 
+    let dir = report_dir(&cfg.reports_prefix, close_date);
+    let record_key = format!("{dir}close.json");
+    let snapshot_id = snapshot_for(engine, store, cfg, &record_key, rerun).await?;
     let partition = ledger_partition(&cfg.ledger_prefix, close_date);
     store.delete_prefix(&partition).await?;
-    let close_sql = cfg.sql(sql::ROYALTY_CLOSE_SQL, &params.close_sql_params())?;
+    let mut close_params = params.close_sql_params();
+    close_params.push(("snapshot_id", snapshot_id.clone()));
+    let close_sql = cfg.sql(sql::ROYALTY_CLOSE_SQL, &close_params)?;
     engine
         .write_parquet(&close_sql, &cfg.bucket, &partition)
         .await?;
@@ -129,8 +186,17 @@ pub async fn close_day<E: QueryEngine>(
     let report_sql = cfg.sql(sql::ROYALTY_REPORT_SQL, &params.report_sql_params())?;
     let report = Report::from_query(close_date, &engine.query(&report_sql).await?)?;
 
-    let dir = report_dir(&cfg.reports_prefix, close_date);
     let (csv_key, parquet_key) = (format!("{dir}report.csv"), format!("{dir}report.parquet"));
+    let record = CloseRecord {
+        close_id: day(close_date),
+        canonical_table: cfg.events_table.clone(),
+        snapshot_id: snapshot_id.clone(),
+    };
+    let record_json = serde_json::to_vec_pretty(&record)
+        .map_err(|e| RoyaltyError::Report(format!("close.json: {e}")))?;
+    store
+        .put(&record_key, record_json, "application/json")
+        .await?;
     store
         .put(
             &parquet_key,
@@ -142,7 +208,7 @@ pub async fn close_day<E: QueryEngine>(
         .put(&csv_key, report.to_csv().into_bytes(), "text/csv")
         .await?;
     for stale in store.list(&dir).await? {
-        if stale != csv_key && stale != parquet_key {
+        if stale != csv_key && stale != parquet_key && stale != record_key {
             store.delete_prefix(&stale).await?;
         }
     }
@@ -150,6 +216,7 @@ pub async fn close_day<E: QueryEngine>(
         engine = engine.name(),
         close_id = %day(close_date),
         rerun,
+        snapshot_id = %snapshot_id,
         rows = report.rows.len(),
         events = report.total_events(),
         watched_ms = report.total_watched_ms(),
@@ -161,6 +228,7 @@ pub async fn close_day<E: QueryEngine>(
         csv_key,
         parquet_key,
         ledger_prefix: partition,
+        snapshot_id,
     })
 }
 

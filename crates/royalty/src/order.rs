@@ -1,4 +1,4 @@
-//! Which copy of a duplicated event wins: the ORDER BY of royalty_close.sql in
+//! Which copy of a duplicated event wins: the ORDER BY of canonical_merge.sql in
 //! Rust. A producer retry or a re-delivery lands the same event_id more than
 //! once; copies may even differ. The earliest arrival wins, and the key is a
 //! total order, so every engine and every re-run picks the same copy.

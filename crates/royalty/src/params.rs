@@ -16,7 +16,7 @@ pub struct CloseParams {
     pub close_date: NaiveDate,
     /// Rows that arrived before `close_date + 1 day + grace_hours` are in scope.
     pub grace_hours: u32,
-    /// Partitions scanned start this many days before `close_date`.
+    /// Arrivals in scope start this many days before `close_date` (00:00 UTC).
     pub lookback_days: u32,
     /// Ledger partitions consulted: this many days back (None: the whole ledger).
     pub ledger_days: Option<u32>,
@@ -90,18 +90,19 @@ impl CloseParams {
         }
     }
 
-    /// Values of the placeholders of royalty_close.sql.
+    /// Values of the placeholders of royalty_close.sql, but the snapshot (the
+    /// close adds it: it is read from the table, not derived from the day).
     pub fn close_sql_params(&self) -> Vec<(&'static str, String)> {
-        let (dt_to, hour_to) = self.last_partition();
+        let ts = |t: NaiveDateTime| t.format("%Y-%m-%d %H:%M:%S").to_string();
+        let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight");
         vec![
             ("close_date", day(self.close_date)),
+            ("cutoff", ts(self.cutoff())),
+            ("scope_from", ts(midnight(self.dt_from()))),
             (
-                "cutoff",
-                self.cutoff().format("%Y-%m-%d %H:%M:%S").to_string(),
+                "event_before",
+                ts(midnight(self.close_date + Duration::days(1))),
             ),
-            ("dt_from", day(self.dt_from())),
-            ("dt_to", day(dt_to)),
-            ("hour_to", format!("{hour_to:02}")),
             ("ledger_from", self.ledger_from()),
         ]
     }

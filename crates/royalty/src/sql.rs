@@ -8,6 +8,9 @@ use crate::RoyaltyError;
 pub const ROYALTY_CLOSE_SQL: &str = include_str!("../../../infra/athena/royalty_close.sql");
 /// A close's report, aggregated from its ledger partition.
 pub const ROYALTY_REPORT_SQL: &str = include_str!("../../../infra/athena/royalty_report.sql");
+/// The canonical table's current snapshot id (what a first close reads).
+pub const CANONICAL_SNAPSHOT_SQL: &str =
+    include_str!("../../../infra/athena/canonical_snapshot.sql");
 /// Event_ids paid more than once (must be empty).
 pub const ROYALTY_AUDIT_SQL: &str = include_str!("../../../infra/athena/royalty_audit.sql");
 /// Athena DDL of the ledger table.
@@ -15,7 +18,7 @@ pub const ROYALTY_LEDGER_TABLE_SQL: &str =
     include_str!("../../../infra/athena/royalty_ledger_table.sql");
 
 /// Table names as the SQL files spell them (Glue database `playback`).
-pub const EVENTS_TABLE: &str = "playback.events";
+pub const EVENTS_TABLE: &str = "playback.events_canonical";
 pub const LEDGER_TABLE: &str = "playback.royalty_ledger";
 
 /// Fills every `{{name}}` of `template`. Unknown, unused or unsafe parameters
@@ -60,7 +63,7 @@ pub fn render(template: &str, params: &[(&str, String)]) -> Result<String, Royal
 }
 
 /// Points the SQL at other tables (a Glue database/table other than
-/// `playback.events`); only whole qualified names are replaced.
+/// `playback.events_canonical`); only whole qualified names are replaced.
 pub fn with_tables(sql: &str, events: &str, ledger: &str) -> String {
     let sql = replace_name(sql, LEDGER_TABLE, ledger);
     replace_name(&sql, EVENTS_TABLE, events)
@@ -119,10 +122,13 @@ mod tests {
     #[test]
     fn royalty_templates_render_with_the_close_parameters() {
         let p = crate::CloseParams::new(chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(), 1, 1);
-        let close = render(ROYALTY_CLOSE_SQL, &p.close_sql_params()).unwrap();
-        assert!(close.contains("dt BETWEEN '2026-03-01' AND '2026-03-03'"));
-        assert!(close.contains("hour <= '00'"));
-        assert!(close.contains("CAST('2026-03-03 01:00:00' AS TIMESTAMP)"));
+        let mut params = p.close_sql_params();
+        params.push(("snapshot_id", "42".into()));
+        let close = render(ROYALTY_CLOSE_SQL, &params).unwrap();
+        assert!(close.contains("events_canonical FOR VERSION AS OF 42"));
+        assert!(close.contains("ingest_time >= CAST('2026-03-01 00:00:00' AS TIMESTAMP)"));
+        assert!(close.contains("ingest_time < CAST('2026-03-03 01:00:00' AS TIMESTAMP)"));
+        assert!(close.contains("event_time < CAST('2026-03-03 00:00:00' AS TIMESTAMP)"));
         assert!(close.contains("close_id < '2026-03-02' AND close_id >= '0001-01-01'"));
         assert!(!close.contains("{{"));
         let report = render(ROYALTY_REPORT_SQL, &p.report_sql_params()).unwrap();
@@ -137,10 +143,11 @@ mod tests {
 
     #[test]
     fn table_names_are_replaced_only_whole() {
-        let sql = "FROM playback.events e JOIN playback.royalty_ledger l, playback.events_old";
+        let sql =
+            "FROM playback.events_canonical e JOIN playback.royalty_ledger l, playback.events";
         assert_eq!(
-            with_tables(sql, "lake.raw", "lake.paid"),
-            "FROM lake.raw e JOIN lake.paid l, playback.events_old"
+            with_tables(sql, "lake.exact", "lake.paid"),
+            "FROM lake.exact e JOIN lake.paid l, playback.events"
         );
     }
 }

@@ -124,6 +124,10 @@ async fn athena_close_sends_ddl_unload_and_report_and_reads_paged_results() -> R
         &endpoint,
         json!([
             result(&[], &[]),
+            result(
+                &[&["snapshot_id"], &["7150000000000000001"]],
+                &["snapshot_id"]
+            ),
             result(&[], &[]),
             result(
                 &[
@@ -169,7 +173,10 @@ async fn athena_close_sends_ddl_unload_and_report_and_reads_paged_results() -> R
             .and_then(|e| e.query())
             .unwrap_or_default()
             .to_string();
-        if sql.contains(&bucket) || sql.contains("close_id = '2026-03-01'") {
+        if sql.contains(&bucket)
+            || sql.contains("close_id = '2026-03-01'")
+            || sql.contains("events_canonical$snapshots")
+        {
             ours.push(sql);
         }
     }
@@ -195,8 +202,20 @@ async fn athena_close_sends_ddl_unload_and_report_and_reads_paged_results() -> R
             &to,
             cutoff,
             "close_id < '2026-03-01'",
+            "events_canonical FOR VERSION AS OF 7150000000000000001",
         ],
     );
+    sent(
+        "snapshot lookup",
+        &["FROM playback.\"events_canonical$snapshots\""],
+    );
+    let record: Value = serde_json::from_slice(
+        &store
+            .get("royalty/reports/close_id=2026-03-01/close.json")
+            .await?,
+    )?;
+    assert_eq!(record["snapshot_id"], "7150000000000000001");
+    assert_eq!(out.snapshot_id, "7150000000000000001");
     sent(
         "report",
         &[

@@ -42,6 +42,37 @@ async fn land(store: &Store, copies: &[&Landed]) -> Result<usize> {
     Ok(files.len())
 }
 
+/// One run of the canonical job (scripts/canonical.py, as `make canonical`)
+/// over the bucket's raw lake, up to and including `until_ms`.
+fn canonical(bucket: &str, until_ms: i64) -> Result<()> {
+    let until = chrono::DateTime::from_timestamp_millis(until_ms)
+        .context("until")?
+        .format("%Y-%m-%d %H:%M:%S%.3f")
+        .to_string();
+    let root = workspace_root();
+    let venv = std::env::var_os("VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join(".venv"));
+    let out = std::process::Command::new(venv.join("bin/python"))
+        .arg(root.join("scripts/canonical.py"))
+        .args([
+            "--bucket",
+            bucket,
+            "--prefix",
+            EVENTS_PREFIX,
+            "--until",
+            &until,
+        ])
+        .output()
+        .context("scripts/canonical.py (make venv installs pyiceberg)")?;
+    ensure!(
+        out.status.success(),
+        "canonical.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
+
 /// The bytes of every object a close wrote.
 async fn outputs(store: &Store, close: NaiveDate) -> Result<BTreeMap<String, Vec<u8>>> {
     let mut out = BTreeMap::new();
@@ -129,6 +160,9 @@ async fn consecutive_closes_pay_each_event_once_and_reruns_are_byte_identical() 
             .collect();
         files += land(&store, &batch).await?;
         landed_upto = run_at;
+        // The canonical job has run up to the close's run time (the lake
+        // before run_at is all landed); the close reads its snapshot.
+        canonical(&bucket, run_at - 1)?;
         let out = close_day(&engine, &store, &cfg, close).await?;
         ensure!(!out.rerun, "{close} ran before");
         let csv = String::from_utf8(store.get(&out.csv_key).await?)?;
@@ -141,6 +175,10 @@ async fn consecutive_closes_pay_each_event_once_and_reruns_are_byte_identical() 
         .filter(|c| c.ingest_ms >= landed_upto)
         .collect();
     files += land(&store, &rest).await?;
+    canonical(
+        &bucket,
+        sc.copies.iter().map(|c| c.ingest_ms).max().unwrap_or(0),
+    )?;
 
     // Sum over closes == sum over distinct valid events (winner per event_id).
     let total_paid: i64 = paid.values().map(|(_, r)| r.watched_ms.unwrap()).sum();
@@ -224,7 +262,8 @@ async fn consecutive_closes_pay_each_event_once_and_reruns_are_byte_identical() 
     );
 
     // Re-run every close after all of them ran (latest first), with the whole
-    // lake landed: same bytes.
+    // lake landed and in the canonical table: the recorded snapshot is read
+    // again (time travel), so the same bytes.
     for &close in closes.iter().rev() {
         let out = close_day(&engine, &store, &cfg, close).await?;
         ensure!(out.rerun);

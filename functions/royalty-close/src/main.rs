@@ -62,7 +62,10 @@ fn settings() -> Result<Settings> {
         &reports_prefix,
         &env_or("LEDGER_PREFIX", &ledger_default),
     );
-    cfg.events_table = format!("{database}.{}", env_or("GLUE_TABLE", &lake.glue_table));
+    cfg.events_table = format!(
+        "{database}.{}",
+        env_or("CANONICAL_TABLE", "events_canonical")
+    );
     cfg.ledger_table = format!("{database}.{}", env_or("LEDGER_TABLE", "royalty_ledger"));
     cfg.grace_hours = env_num("GRACE_HOURS", 1)?;
     cfg.lookback_days = env_num("LOOKBACK_DAYS", 1)?;

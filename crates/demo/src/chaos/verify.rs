@@ -28,6 +28,8 @@ pub(super) async fn verify(
     let day = chrono::DateTime::from_timestamp_millis(m.config.start_time_ms)
         .unwrap_or_default()
         .date_naive();
+    // The close reads the canonical table: feed it everything landed first.
+    crate::canonical::job(&r.lake_bucket, &t.lake.prefix)?;
     let close = report::close_day(aws, t, r, day).await?;
     let paid_ms: i64 = close.report.rows.iter().map(|r| r.watched_ms).sum();
     out.royalty_events_paid = close.report.rows.iter().map(|r| r.events).sum();
