@@ -1,0 +1,140 @@
+//! The Athena named queries read the canonical table, not the raw log: on a
+//! generated lake where producer retries, re-sends and Firehose redeliveries
+//! land many events twice, every query of infra/athena/ that needs no
+//! parameters runs, and the answers of two of them equal the generator's
+//! truth over distinct valid events (each event_id once): minutes and events
+//! per title, and viewers and sessions per event hour. With the per-query
+//! dedup gone, only the table's exactly-once rows make these equal. Runs the
+//! scripts as `make canonical` / `make query` do, on a local directory.
+
+mod canonical_lake;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+
+use anyhow::{ensure, Context, Result};
+use canonical_lake::{python, raw_rows, root, write_lake};
+use loadgen::{generate, ScenarioConfig};
+use serde_json::Value;
+
+fn run(dir: &std::path::Path, script: &str, args: &[&str]) -> Result<Value> {
+    let out = Command::new(python())
+        .arg(root().join("scripts").join(script))
+        .arg("--lake-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("AS_OF")
+        .output()
+        .with_context(|| format!("scripts/{script} (make venv)"))?;
+    ensure!(
+        out.status.success(),
+        "{script} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+/// (column names, rows as text) of one named query.
+fn query(dir: &std::path::Path, file: &str) -> Result<(Vec<String>, Vec<Vec<String>>)> {
+    let path = root().join("infra/athena").join(file);
+    let v = run(
+        dir,
+        "lake_query.py",
+        &["--json", "--file", path.to_str().unwrap()],
+    )?;
+    let cols = v["columns"].as_array().context("columns")?;
+    let cols = cols
+        .iter()
+        .map(|c| c.as_str().unwrap_or("").to_string())
+        .collect();
+    let rows = v["rows"].as_array().context("rows")?.iter();
+    let text = |c: &Value| c.as_str().map(str::to_string).unwrap_or_default();
+    Ok((
+        cols,
+        rows.map(|r| r.as_array().unwrap().iter().map(text).collect())
+            .collect(),
+    ))
+}
+
+#[test]
+fn named_queries_count_each_event_once() -> Result<()> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let cfg = ScenarioConfig {
+        viewers: 300,
+        titles: 12,
+        rate: 60.0,
+        duration_s: Some(180.0),
+        start_time_ms: now - 3 * 3_600_000,
+        pack_bytes: 2_000,
+        retry_rate: 0.08,
+        ..Default::default()
+    };
+    let g = generate(&cfg)?;
+    let (rows, arrival) = raw_rows(&g);
+    let truth: Vec<_> = g.manifest.distinct_valid().collect();
+    ensure!(
+        rows.len() > truth.len() + truth.len() / 10,
+        "duplicates >10 %"
+    );
+    let dir = std::env::temp_dir().join(format!("named-queries-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    write_lake(&dir, &rows, &arrival)?;
+    run(&dir, "canonical.py", &["--json", "--settle-s", "0"])?;
+
+    // Every parameterless named query runs on the canonical table.
+    let mut ran = 0;
+    for entry in std::fs::read_dir(root().join("infra/athena"))? {
+        let name = entry?.file_name().to_string_lossy().to_string();
+        let sql = std::fs::read_to_string(root().join("infra/athena").join(&name))?;
+        if !name.ends_with(".sql") || sql.contains("{{") || !sql.contains("events_canonical") {
+            continue;
+        }
+        assert!(!sql.contains("row_number"), "{name} deduplicates by itself");
+        query(&dir, &name).with_context(|| name.clone())?;
+        ran += 1;
+    }
+    assert!(ran >= 7, "only {ran} named queries ran");
+
+    // Minutes and events per title.
+    let mut want: BTreeMap<String, (i64, usize)> = BTreeMap::new();
+    for l in &truth {
+        let e = want.entry(l.title_id.clone()).or_default();
+        e.0 += l.watched_ms.unwrap_or(0);
+        e.1 += 1;
+    }
+    let (cols, got) = query(&dir, "top_titles_by_minutes.sql")?;
+    assert_eq!(cols, ["title_id", "minutes_watched", "viewers", "events"]);
+    let got: BTreeMap<String, (String, usize)> = got
+        .into_iter()
+        .map(|r| (r[0].clone(), (r[1].clone(), r[3].parse().unwrap())))
+        .collect();
+    assert_eq!(got.len(), want.len());
+    for (title, (ms, n)) in &want {
+        let (minutes, events) = &got[title];
+        assert_eq!(*events, *n, "events of {title}");
+        let m: f64 = minutes.parse()?;
+        assert!(
+            (m - *ms as f64 / 60_000.0).abs() < 0.001,
+            "{title}: {m} vs {ms} ms"
+        );
+    }
+
+    // Viewers and sessions per event hour.
+    let mut hours: BTreeMap<i64, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
+    for l in &truth {
+        let h = hours
+            .entry(l.event_time_ms.div_euclid(3_600_000))
+            .or_default();
+        h.0.insert(&l.viewer_id);
+        h.1.insert(&l.session_id);
+    }
+    let (_, got) = query(&dir, "concurrent_viewers_by_hour.sql")?;
+    let got: Vec<(usize, usize)> = got
+        .iter()
+        .map(|r| (r[1].parse().unwrap(), r[2].parse().unwrap()))
+        .collect();
+    let want: Vec<(usize, usize)> = hours.values().map(|(v, s)| (v.len(), s.len())).collect();
+    assert_eq!(got, want, "viewers, sessions per hour");
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(())
+}
