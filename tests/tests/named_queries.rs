@@ -40,7 +40,7 @@ fn query(dir: &std::path::Path, file: &str) -> Result<(Vec<String>, Vec<Vec<Stri
     let v = run(
         dir,
         "lake_query.py",
-        &["--json", "--file", path.to_str().unwrap()],
+        &["--json", "--file", path.to_str().context("path")?],
     )?;
     let cols = v["columns"].as_array().context("columns")?;
     let cols = cols
@@ -51,7 +51,7 @@ fn query(dir: &std::path::Path, file: &str) -> Result<(Vec<String>, Vec<Vec<Stri
     let text = |c: &Value| c.as_str().map(str::to_string).unwrap_or_default();
     Ok((
         cols,
-        rows.map(|r| r.as_array().unwrap().iter().map(text).collect())
+        rows.map(|r| r.as_array().into_iter().flatten().map(text).collect())
             .collect(),
     ))
 }

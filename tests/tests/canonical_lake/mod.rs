@@ -2,6 +2,9 @@
 //! producer retries, re-sends two hours later and Firehose redeliveries, and
 //! the venv's python that runs scripts/canonical.py and lake_query.py.
 
+// Each test binary uses a part of it.
+#![allow(dead_code)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
