@@ -3,7 +3,11 @@
 .PHONY: query royalty test-royalty canonical test-canonical
 
 # Command-line SQL="..." reaches the recipe through the environment, so its
-# quotes need no escaping here.
+# quotes need no escaping here; kept verbatim, so a `$` (Athena's
+# "table$snapshots") is not read as a make variable.
+ifdef SQL
+override SQL := $(value SQL)
+endif
 export SQL
 # The emulator: AWS_ENDPOINT_URL, else the server `make emulator-up` started.
 LAKE_ENDPOINT = $${AWS_ENDPOINT_URL:-$$(cat .run/moto.url 2>/dev/null)}
