@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FUNCTION_NAMES, FunctionName } from '../lib/config';
-import { LEDGER_TABLE } from '../lib/functions';
+import { CANONICAL_PREFIX, CANONICAL_TABLE, LEDGER_TABLE } from '../lib/functions';
 import { defaultTemplate, logicalIdOf, refs, resources, topology } from './helpers';
 import { decide, ENV, resolve, Template } from './policy';
 
@@ -130,10 +130,15 @@ describe('each function role touches only its own resources', () => {
     const bySid = (sid: string) => st.find((s) => s.Sid === sid);
     assert.match(JSON.stringify(bySid('AthenaWorkgroup')?.Resource), new RegExp(`:workgroup/${topology.lake.athena_workgroup}"`));
     const glue = JSON.stringify(bySid('GlueCatalog')?.Resource);
-    for (const part of [':catalog"', `:database/${topology.lake.glue_database}"`, `:table/${topology.lake.glue_database}/${topology.lake.glue_table}"`]) {
+    for (const part of [':catalog"', `:database/${topology.lake.glue_database}"`, `:table/${topology.lake.glue_database}/${CANONICAL_TABLE}"`]) {
       assert.ok(glue.includes(part), `${part} in ${glue}`);
     }
     assert.match(JSON.stringify(bySid('ReportsWrite')?.Resource), new RegExp(`/${topology.lake.reports_prefix}\\*"`));
+    // It reads the canonical table, never the raw log.
+    const read = JSON.stringify(bySid('LakeRead')?.Resource);
+    assert.ok(read.includes(`/${CANONICAL_PREFIX}*`), read);
+    assert.ok(!read.includes(`/${topology.lake.prefix}*`), read);
+    assert.ok(!glue.includes(`:table/${topology.lake.glue_database}/${topology.lake.glue_table}"`), glue);
   });
 });
 
@@ -152,7 +157,7 @@ describe('royalty-close can run its Athena DDL and queries', () => {
     decide(json as Template, st, { arn: resolve(json as Template, { 'Fn::GetAtt': [role, 'Arn'] }), action, resource: arn }, false) === 'Allow';
   const needs: [string, string][] = [
     ...['glue:CreateTable', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartitions'].map((a): [string, string] => [a, LEDGER_TABLE]),
-    ...['glue:GetTable', 'glue:GetPartitions'].map((a): [string, string] => [a, topology.lake.glue_table]),
+    ...['glue:GetTable', 'glue:GetPartitions'].map((a): [string, string] => [a, CANONICAL_TABLE]),
   ];
   for (const [action, name] of needs) {
     test(`${action} on ${db}.${name}: allowed on the table, its database and the catalog`, () => {

@@ -111,7 +111,7 @@ describe('Lambda functions', () => {
     'session-features': ['FEATURES_TABLE', 'POISON_DLQ_URL', 'FEATURES_TTL_DAYS'],
     'sre-buffer': ['SRE_TABLE', 'POISON_DLQ_URL', 'ALERTS_TOPIC_ARN', 'SRE_RULE'],
     'firehose-transform': [],
-    'royalty-close': ['LAKE_BUCKET', 'LAKE_PREFIX', 'REPORTS_PREFIX', 'GLUE_DATABASE', 'GLUE_TABLE', 'LEDGER_TABLE', 'ATHENA_WORKGROUP', 'LEDGER_PREFIX'],
+    'royalty-close': ['LAKE_BUCKET', 'LAKE_PREFIX', 'REPORTS_PREFIX', 'GLUE_DATABASE', 'CANONICAL_TABLE', 'LEDGER_TABLE', 'ATHENA_WORKGROUP', 'LEDGER_PREFIX'],
   };
   const sizes: Record<string, [number, number] | undefined> = {
     'qoe-alerts': [topology.consumers['qoe-alerts'].memory_mb, topology.consumers['qoe-alerts'].timeout_s],
