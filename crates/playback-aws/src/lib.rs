@@ -3,6 +3,7 @@
 //! error classification, retry policy and S3 client the whole workspace uses.
 
 pub mod alerts;
+pub mod athena;
 pub mod classify;
 pub mod config;
 pub mod dynamo;
