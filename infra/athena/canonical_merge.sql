@@ -6,7 +6,9 @@
 --   winner: earliest ingest_time, then ingest_shard, then ingest_seq as a number
 --           (length, then digits), then ingest_sub, then content: the royalty
 --           close's rule (crates/royalty/src/order.rs)
---   insert: only event_ids the table lacks (WHEN NOT MATCHED)
+--   insert: only event_ids the table lacks (WHEN NOT MATCHED) among the event
+--           days the window touches ({{target_days}}; the local job's anti-join
+--           is on the same days)
 -- Why insert-if-absent over arrival windows equals the batch winner over all raw
 -- rows: the winner key starts with ingest_time, so any copy in a later window
 -- (ingest_time > watermark) ranks after every copy already committed (ingest_time
@@ -44,6 +46,10 @@ WHERE copy_rank = 1
 -- selection:end
 ) AS s
 ON t.event_id = s.event_id
+  -- the target restricted to the event days the window touches (Athena prunes
+  -- the table's day(event_time) partitions): {{target_days}} is an OR of
+  -- [day, day + 1) ranges on t.event_time (functions/canonical-merge)
+  AND ({{target_days}})
 WHEN NOT MATCHED THEN INSERT (
   event_id, event_type, event_time, viewer_id, session_id, title_id, region,
   watched_ms, stalled_ms, bitrate_kbps, position_ms, device_platform, app_version,

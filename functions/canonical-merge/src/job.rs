@@ -1,0 +1,202 @@
+//! One invocation: "merge" (ensure the table, read the watermark, MERGE the
+//! window (watermark, horizon]), "optimize" (bin-pack recent days) or
+//! "vacuum" (expire snapshots past the retention, remove orphans).
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use playback_aws::emf::Metrics;
+use serde_json::{json, Value};
+
+use crate::{sql, Answer, Config, JobError, SqlEngine};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Merge,
+    Optimize,
+    Vacuum,
+}
+
+impl Action {
+    /// `{"action": "merge" | "optimize" | "vacuum"}`; absent (EventBridge's
+    /// scheduled event) = merge.
+    pub fn from_event(event: &Value) -> Result<Self, JobError> {
+        match event.get("action") {
+            None | Some(Value::Null) => Ok(Action::Merge),
+            Some(Value::String(s)) => match s.as_str() {
+                "merge" => Ok(Action::Merge),
+                "optimize" => Ok(Action::Optimize),
+                "vacuum" => Ok(Action::Vacuum),
+                other => Err(JobError::Event(format!("unknown action {other:?}"))),
+            },
+            Some(v) => Err(JobError::Event(format!("action must be a string, got {v}"))),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Merge => "merge",
+            Action::Optimize => "optimize",
+            Action::Vacuum => "vacuum",
+        }
+    }
+}
+
+/// What an invocation did (also its Lambda response).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub watermark: Option<DateTime<Utc>>,
+    pub horizon: Option<DateTime<Utc>>,
+    pub days: Vec<NaiveDate>,
+    pub merged: bool,
+    pub statements: u32,
+    pub bytes_scanned: u64,
+}
+
+impl Report {
+    pub fn to_json(&self, action: Action) -> Value {
+        json!({
+            "action": action.name(),
+            "watermark": self.watermark.map(sql::ts),
+            "horizon": self.horizon.map(sql::ts),
+            "event_days": self.days.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+            "merged": self.merged,
+            "statements": self.statements,
+            "bytes_scanned": self.bytes_scanned,
+        })
+    }
+}
+
+async fn exec<E: SqlEngine>(
+    engine: &E,
+    report: &mut Report,
+    stmt: &str,
+) -> Result<Answer, JobError> {
+    let a = engine.run(stmt).await?;
+    report.statements += 1;
+    report.bytes_scanned += a.bytes_scanned;
+    Ok(a)
+}
+
+/// Athena's `CAST(timestamp AS varchar)`: `YYYY-MM-DD HH:MM:SS[.fff]` (UTC).
+pub fn parse_ts(text: &str) -> Result<DateTime<Utc>, JobError> {
+    NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S%.f")
+        .map(|t| t.and_utc())
+        .map_err(|e| JobError::Answer(format!("timestamp {text:?}: {e}")))
+}
+
+fn single(a: &Answer) -> Option<&str> {
+    a.rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(|v| v.as_deref())
+}
+
+/// The run's window: horizon = now - settle; the watermark is read from the table.
+pub fn horizon(cfg: &Config, now: DateTime<Utc>) -> DateTime<Utc> {
+    now - cfg.settle
+}
+
+/// The watermark read horizon - lookback days back (event days, for cost).
+pub fn watermark_since(cfg: &Config, horizon: DateTime<Utc>) -> DateTime<Utc> {
+    let day = (horizon - Duration::days(i64::from(cfg.lookback_days))).date_naive();
+    day.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+pub async fn run<E: SqlEngine>(
+    engine: &E,
+    cfg: &Config,
+    action: Action,
+    now: DateTime<Utc>,
+    metrics: &Metrics,
+) -> Result<Report, JobError> {
+    let mut report = Report::default();
+    let result = match action {
+        Action::Merge => merge(engine, cfg, now, &mut report).await,
+        Action::Optimize => {
+            let since = (now - Duration::days(i64::from(cfg.optimize_days))).date_naive();
+            exec(engine, &mut report, &sql::optimize_sql(&cfg.table, since))
+                .await
+                .map(|_| ())
+        }
+        Action::Vacuum => exec(engine, &mut report, &sql::vacuum_sql(&cfg.table))
+            .await
+            .map(|_| ()),
+    };
+    let dims = [("Function", "canonical-merge"), ("Action", action.name())];
+    let mut m: Vec<(&str, f64, &str)> = vec![
+        (
+            "CanonicalBytesScanned",
+            report.bytes_scanned as f64,
+            "Bytes",
+        ),
+        ("CanonicalStatements", f64::from(report.statements), "Count"),
+        (
+            "CanonicalFailures",
+            if result.is_err() { 1.0 } else { 0.0 },
+            "Count",
+        ),
+    ];
+    if let (Action::Merge, Ok(()), Some(h)) = (action, &result, report.horizon) {
+        // A run that succeeded has committed every row that arrived up to
+        // max(watermark, horizon): the lag is now - that.
+        let reached = report.watermark.map_or(h, |w| w.max(h));
+        let lag = (now - reached).num_milliseconds() as f64 / 1000.0;
+        m.push(("CanonicalWatermarkLagSeconds", lag, "Seconds"));
+        m.push(("CanonicalEventDays", report.days.len() as f64, "Count"));
+    }
+    metrics.emit(&dims, &m);
+    result.map(|()| report)
+}
+
+async fn merge<E: SqlEngine>(
+    engine: &E,
+    cfg: &Config,
+    now: DateTime<Utc>,
+    report: &mut Report,
+) -> Result<(), JobError> {
+    let ddl = sql::table_sql(
+        &cfg.bucket,
+        &cfg.canonical_prefix,
+        u64::from(cfg.retention_days) * 86_400,
+    )?;
+    exec(engine, report, &ddl).await?;
+    let horizon = horizon(cfg, now);
+    report.horizon = Some(horizon);
+    let got = exec(
+        engine,
+        report,
+        &sql::watermark_sql(watermark_since(cfg, horizon))?,
+    )
+    .await?;
+    let watermark = match single(&got) {
+        Some(t) => parse_ts(t)?,
+        None => cfg.start,
+    };
+    report.watermark = Some(watermark);
+    if horizon <= watermark {
+        tracing::info!(%watermark, %horizon, "nothing due: horizon <= watermark");
+        return Ok(());
+    }
+    let got = exec(engine, report, &sql::days_sql(watermark, horizon)?).await?;
+    let mut days = Vec::new();
+    for row in &got.rows {
+        let Some(Some(d)) = row.first() else { continue };
+        let day = NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+            .map_err(|e| JobError::Answer(format!("event day {d:?}: {e}")))?;
+        days.push(day);
+    }
+    days.sort();
+    days.dedup();
+    report.days = days;
+    if report.days.is_empty() {
+        tracing::info!(%watermark, %horizon, "no new rows in the window");
+        return Ok(());
+    }
+    exec(
+        engine,
+        report,
+        &sql::merge_sql(watermark, horizon, &report.days)?,
+    )
+    .await?;
+    report.merged = true;
+    Ok(())
+}
