@@ -200,6 +200,76 @@ export class Functions extends Construct {
       targets: [new targets.LambdaFunction(royalty.fn, { retryAttempts: 2, maxEventAge: Duration.hours(2) })],
     });
 
-    this.all = { 'qoe-alerts': qoe, 'session-features': features, 'sre-buffer': sre, 'firehose-transform': transform, 'royalty-close': royalty };
+    // canonical-merge: feeds the canonical Iceberg table on Athena (MERGE every N
+    // minutes; OPTIMIZE and VACUUM daily). functions/canonical-merge/README.md.
+    const cm = EXTRA_FUNCTIONS['canonical-merge'];
+    const canonical = make('canonical-merge', cm.memoryMb, cm.timeoutS, 'Canonical Iceberg table: MERGE from the raw log, OPTIMIZE, VACUUM (Athena)', {
+      LAKE_BUCKET: lake.bucket.bucketName,
+      CANONICAL_PREFIX,
+      GLUE_DATABASE: l.glue_database,
+      ATHENA_WORKGROUP: l.athena_workgroup,
+      SETTLE_S: String(2 * l.buffer_s),
+      LOOKBACK_DAYS: String(cm.lookbackDays),
+      OPTIMIZE_DAYS: String(cm.optimizeDays),
+      RETENTION_DAYS: String(cm.retentionDays),
+    }, [
+      { id: 'CKV_AWS_116', comment: 'Scheduled job: a failed run raises the Errors alarm and the next run resumes from the table\'s watermark; EventBridge retries delivery itself.' },
+      ...(params.reserveConcurrency ? [] : [{ id: 'CKV_AWS_115', comment: 'Reserved concurrency disabled with -c reserveConcurrency=false (account quota too small to reserve).' }]),
+    ], params.reserveConcurrency ? cm.reservedConcurrency : undefined);
+    const cmRole = canonical.role;
+    const rawTableArn = Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `${l.glue_database}/${l.glue_table}` });
+    cmRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'AthenaWorkgroup',
+      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'],
+      resources: [lake.workgroupArn],
+    }));
+    // Glue: read the raw table; create and update (each commit) the canonical table only.
+    cmRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'GlueRead',
+      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
+      resources: [lake.catalogArn, lake.databaseArn, rawTableArn, canonicalTableArn],
+    }));
+    cmRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'CanonicalTable',
+      actions: ['glue:CreateTable', 'glue:UpdateTable'],
+      resources: [lake.catalogArn, lake.databaseArn, canonicalTableArn],
+    }));
+    cmRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'LakeList',
+      actions: ['s3:GetBucketLocation', 's3:ListBucket'],
+      resources: [lake.bucket.bucketArn],
+    }));
+    cmRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'RawRead',
+      actions: ['s3:GetObject'],
+      resources: [lake.bucket.arnForObjects(`${l.prefix}*`)],
+    }));
+    // VACUUM deletes expired data and metadata files (without DeleteObject it
+    // "succeeds" and deletes nothing: Athena VACUUM docs).
+    cmRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'CanonicalWrite',
+      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+      resources: [lake.bucket.arnForObjects(`${CANONICAL_PREFIX}*`)],
+    }));
+    cmRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'AthenaResults',
+      actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads', 's3:GetObject', 's3:PutObject',
+        's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      resources: [lake.resultsBucket.bucketArn, lake.resultsBucket.arnForObjects('*')],
+    }));
+    props.key.grantEncryptDecrypt(cmRole);
+    const job = (id: string, description: string, schedule: events.Schedule, action: string) => new events.Rule(this, id, {
+      description, schedule,
+      targets: [new targets.LambdaFunction(canonical.fn, {
+        event: events.RuleTargetInput.fromObject({ action }), retryAttempts: 2, maxEventAge: Duration.hours(1),
+      })],
+    });
+    job('CanonicalMergeSchedule', `Canonical table MERGE every ${cm.mergeEveryMinutes} minutes`, events.Schedule.rate(Duration.minutes(cm.mergeEveryMinutes)), 'merge');
+    job('CanonicalOptimizeSchedule', 'Canonical table OPTIMIZE (bin-pack recent days), daily',
+      events.Schedule.cron({ minute: '30', hour: String(cm.optimizeHourUtc) }), 'optimize');
+    job('CanonicalVacuumSchedule', `Canonical table VACUUM (snapshots kept ${cm.retentionDays} days), daily`,
+      events.Schedule.cron({ minute: '30', hour: String(cm.vacuumHourUtc) }), 'vacuum');
+
+    this.all = { 'qoe-alerts': qoe, 'session-features': features, 'sre-buffer': sre, 'firehose-transform': transform, 'royalty-close': royalty, 'canonical-merge': canonical };
   }
 }

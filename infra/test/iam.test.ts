@@ -107,6 +107,7 @@ describe('each function role touches only its own resources', () => {
     'sre-buffer': [tableId('sre'), poison, queueId(topology.sre_buffer.queue), alertsTopic],
     'firehose-transform': [],
     'royalty-close': [lakeBucket, resultsBucket],
+    'canonical-merge': [lakeBucket, resultsBucket],
   };
   for (const name of FUNCTION_NAMES) {
     test(name, () => {

@@ -15,7 +15,7 @@ describe('resource counts', () => {
   const expected: Record<string, number> = {
     'AWS::Kinesis::Stream': 1,
     'AWS::Kinesis::StreamConsumer': 2,
-    'AWS::Lambda::Function': 5,
+    'AWS::Lambda::Function': 6,
     'AWS::Lambda::EventSourceMapping': 3,
     'AWS::DynamoDB::Table': 4,
     'AWS::SQS::Queue': 3,
@@ -26,7 +26,7 @@ describe('resource counts', () => {
     'AWS::Glue::Database': 1,
     'AWS::Glue::Table': 1,
     'AWS::Athena::WorkGroup': 1,
-    'AWS::Events::Rule': 1,
+    'AWS::Events::Rule': 4,
     'AWS::CloudWatch::Dashboard': 1,
   };
   for (const [type, n] of Object.entries(expected)) {
@@ -112,6 +112,7 @@ describe('Lambda functions', () => {
     'sre-buffer': ['SRE_TABLE', 'POISON_DLQ_URL', 'ALERTS_TOPIC_ARN', 'SRE_RULE'],
     'firehose-transform': [],
     'royalty-close': ['LAKE_BUCKET', 'LAKE_PREFIX', 'REPORTS_PREFIX', 'GLUE_DATABASE', 'CANONICAL_TABLE', 'LEDGER_TABLE', 'ATHENA_WORKGROUP', 'LEDGER_PREFIX'],
+    'canonical-merge': ['LAKE_BUCKET', 'CANONICAL_PREFIX', 'GLUE_DATABASE', 'ATHENA_WORKGROUP', 'SETTLE_S', 'LOOKBACK_DAYS', 'OPTIMIZE_DAYS', 'RETENTION_DAYS'],
   };
   const sizes: Record<string, [number, number] | undefined> = {
     'qoe-alerts': [topology.consumers['qoe-alerts'].memory_mb, topology.consumers['qoe-alerts'].timeout_s],
