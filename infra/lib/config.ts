@@ -42,14 +42,10 @@ export const EXTRA_FUNCTIONS = {
   'firehose-transform': { memoryMb: 256, timeoutS: 120, bufferMb: 1, bufferIntervalS: 60, retries: 3 },
   // Daily batch job waiting on Athena queries: the full 15 minutes, one instance at a time.
   'royalty-close': { memoryMb: 512, timeoutS: 900, reservedConcurrency: 1, scheduleHourUtc: 2, scheduleMinute: 0 },
-  // The canonical Iceberg table's job (functions/canonical-merge): a MERGE every
-  // `mergeEveryMinutes`, OPTIMIZE and VACUUM daily; one instance at a time (one
-  // Iceberg writer, no commit conflicts between runs). Snapshots kept
-  // `retentionDays` (royalty audits time-travel to a close's snapshot).
-  'canonical-merge': {
-    memoryMb: 256, timeoutS: 900, reservedConcurrency: 1, mergeEveryMinutes: 15,
-    optimizeHourUtc: 3, vacuumHourUtc: 4, retentionDays: 35, lookbackDays: 3, optimizeDays: 2, lagAlarmMinutes: 60,
-  },
+  // The canonical Iceberg table's job (functions/canonical-merge; schedules and
+  // retention: the topology's `canonical`): one instance at a time (one Iceberg
+  // writer, no commit conflicts between runs).
+  'canonical-merge': { memoryMb: 256, timeoutS: 900, reservedConcurrency: 1 },
 } as const;
 
 /** Every function the stack deploys; each is built to target/lambda/<name>/bootstrap.zip. */

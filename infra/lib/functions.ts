@@ -203,15 +203,16 @@ export class Functions extends Construct {
     // canonical-merge: feeds the canonical Iceberg table on Athena (MERGE every N
     // minutes; OPTIMIZE and VACUUM daily). functions/canonical-merge/README.md.
     const cm = EXTRA_FUNCTIONS['canonical-merge'];
+    const ct = t.canonical;
     const canonical = make('canonical-merge', cm.memoryMb, cm.timeoutS, 'Canonical Iceberg table: MERGE from the raw log, OPTIMIZE, VACUUM (Athena)', {
       LAKE_BUCKET: lake.bucket.bucketName,
       CANONICAL_PREFIX,
       GLUE_DATABASE: l.glue_database,
       ATHENA_WORKGROUP: l.athena_workgroup,
       SETTLE_S: String(2 * l.buffer_s),
-      LOOKBACK_DAYS: String(cm.lookbackDays),
-      OPTIMIZE_DAYS: String(cm.optimizeDays),
-      RETENTION_DAYS: String(cm.retentionDays),
+      LOOKBACK_DAYS: String(ct.lookback_days),
+      OPTIMIZE_DAYS: String(ct.optimize_days),
+      RETENTION_DAYS: String(ct.retention_days),
     }, [
       { id: 'CKV_AWS_116', comment: 'Scheduled job: a failed run raises the Errors alarm and the next run resumes from the table\'s watermark; EventBridge retries delivery itself.' },
       ...(params.reserveConcurrency ? [] : [{ id: 'CKV_AWS_115', comment: 'Reserved concurrency disabled with -c reserveConcurrency=false (account quota too small to reserve).' }]),
@@ -264,11 +265,11 @@ export class Functions extends Construct {
         event: events.RuleTargetInput.fromObject({ action }), retryAttempts: 2, maxEventAge: Duration.hours(1),
       })],
     });
-    job('CanonicalMergeSchedule', `Canonical table MERGE every ${cm.mergeEveryMinutes} minutes`, events.Schedule.rate(Duration.minutes(cm.mergeEveryMinutes)), 'merge');
+    job('CanonicalMergeSchedule', `Canonical table MERGE every ${ct.merge_every_minutes} minutes`, events.Schedule.rate(Duration.minutes(ct.merge_every_minutes)), 'merge');
     job('CanonicalOptimizeSchedule', 'Canonical table OPTIMIZE (bin-pack recent days), daily',
-      events.Schedule.cron({ minute: '30', hour: String(cm.optimizeHourUtc) }), 'optimize');
-    job('CanonicalVacuumSchedule', `Canonical table VACUUM (snapshots kept ${cm.retentionDays} days), daily`,
-      events.Schedule.cron({ minute: '30', hour: String(cm.vacuumHourUtc) }), 'vacuum');
+      events.Schedule.cron({ minute: '30', hour: String(ct.optimize_hour_utc) }), 'optimize');
+    job('CanonicalVacuumSchedule', `Canonical table VACUUM (snapshots kept ${ct.retention_days} days), daily`,
+      events.Schedule.cron({ minute: '30', hour: String(ct.vacuum_hour_utc) }), 'vacuum');
 
     this.all = { 'qoe-alerts': qoe, 'session-features': features, 'sre-buffer': sre, 'firehose-transform': transform, 'royalty-close': royalty, 'canonical-merge': canonical };
   }

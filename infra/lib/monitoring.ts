@@ -13,7 +13,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DeployParams, EXTRA_FUNCTIONS, FUNCTION_NAMES, FunctionName } from './config';
+import { DeployParams, FUNCTION_NAMES, FunctionName } from './config';
 import { RustFunction } from './rust-function';
 import { Topology } from './topology';
 
@@ -129,15 +129,15 @@ export class Monitoring extends Construct {
 
     // The canonical table falling behind: no successful merge (missing data
     // breaches) or the committed data older than the threshold.
-    const cmCfg = EXTRA_FUNCTIONS['canonical-merge'];
+    const cmCfg = props.topology.canonical;
     alarm('canonical-merge-WatermarkLag', {
       alarmName: `${ALARM_NAME_PREFIX}canonical-merge-watermark-lag`,
-      alarmDescription: `The canonical table's committed data is more than ${cmCfg.lagAlarmMinutes} minutes behind, or no merge succeeded (functions/canonical-merge).`,
+      alarmDescription: `The canonical table's committed data is more than ${cmCfg.lag_alarm_minutes} minutes behind, or no merge succeeded (functions/canonical-merge).`,
       metric: new cw.Metric({
         namespace: METRICS_NAMESPACE, metricName: 'CanonicalWatermarkLagSeconds', dimensionsMap: { Function: 'canonical-merge', Action: 'merge' },
-        statistic: cw.Stats.MAXIMUM, period: Duration.minutes(cmCfg.mergeEveryMinutes),
+        statistic: cw.Stats.MAXIMUM, period: Duration.minutes(cmCfg.merge_every_minutes),
       }),
-      threshold: cmCfg.lagAlarmMinutes * 60, comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      threshold: cmCfg.lag_alarm_minutes * 60, comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 2,
       treatMissingData: cw.TreatMissingData.BREACHING,
     });

@@ -52,6 +52,16 @@ export interface Topology {
     readonly timeout_s: number;
   };
   readonly poison_dlq: string;
+  /** The canonical Iceberg table's job (functions/canonical-merge). */
+  readonly canonical: {
+    readonly merge_every_minutes: number;
+    readonly optimize_hour_utc: number;
+    readonly vacuum_hour_utc: number;
+    readonly retention_days: number;
+    readonly lookback_days: number;
+    readonly optimize_days: number;
+    readonly lag_alarm_minutes: number;
+  };
   readonly tables: Record<'features' | 'windows' | 'alerts' | 'sre', TableTopology>;
   readonly alerts: {
     readonly topic: string;
@@ -158,6 +168,8 @@ export const REQUIRED_KEYS: readonly string[] = [
   ...TABLES.flatMap((k) => [`tables.${k}.name`, `tables.${k}.pk`]),
   'alerts.topic', 'alerts.baseline_ratio', 'alerts.margin', 'alerts.min_sessions', 'alerts.min_sample_ms',
   ...SRE_RULE_KEYS.map((k) => `sre.${k}`), 'features.ttl_days',
+  ...['merge_every_minutes', 'optimize_hour_utc', 'vacuum_hour_utc', 'retention_days', 'lookback_days',
+    'optimize_days', 'lag_alarm_minutes'].map((k) => `canonical.${k}`),
   ...['bucket', 'prefix', 'error_prefix', 'reports_prefix', 'firehose', 'buffer_mb', 'buffer_s',
     'glue_database', 'glue_table', 'athena_workgroup', 'athena_bytes_scanned_cutoff'].map((k) => `lake.${k}`),
 ];

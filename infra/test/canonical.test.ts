@@ -9,6 +9,7 @@ import { defaultTemplate, resources, topology } from './helpers';
 const t = defaultTemplate();
 const json = t.toJSON() as { Resources: Record<string, { Type: string; Properties: any }> };
 const cm = EXTRA_FUNCTIONS['canonical-merge'];
+const ct = topology.canonical;
 const [fnId, fn] = Object.entries(json.Resources).find(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === 'canonical-merge')!;
 const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string;
 const statements = Object.values(resources(t, 'AWS::IAM::Policy'))
@@ -29,7 +30,8 @@ describe('canonical-merge', () => {
     const env = p.Environment.Variables;
     assert.equal(env.CANONICAL_PREFIX, CANONICAL_PREFIX);
     assert.equal(env.SETTLE_S, String(2 * topology.lake.buffer_s));
-    assert.equal(env.RETENTION_DAYS, '35', 'royalty audits time-travel 35 days');
+    assert.equal(env.RETENTION_DAYS, String(ct.retention_days));
+    assert.ok(ct.retention_days >= 35, 'royalty audits time-travel 35 days');
     assert.equal(env.GLUE_DATABASE, topology.lake.glue_database);
   });
 
@@ -39,7 +41,7 @@ describe('canonical-merge', () => {
       .filter((p) => JSON.stringify(p.Targets).includes(fnId));
     const byAction = Object.fromEntries(rules.map((p) => [JSON.parse(p.Targets[0].Input).action, p]));
     assert.deepEqual(Object.keys(byAction).sort(), ['merge', 'optimize', 'vacuum']);
-    assert.equal(byAction.merge.ScheduleExpression, `rate(${cm.mergeEveryMinutes} minutes)`);
+    assert.equal(byAction.merge.ScheduleExpression, `rate(${ct.merge_every_minutes} minutes)`);
     assert.match(byAction.optimize.ScheduleExpression, /^cron\(/);
     assert.match(byAction.vacuum.ScheduleExpression, /^cron\(/);
   });
@@ -80,7 +82,7 @@ describe('canonical-merge', () => {
     const lag = alarms.find((a) => a.MetricName === 'CanonicalWatermarkLagSeconds');
     assert.ok(lag);
     assert.equal(lag.TreatMissingData, 'breaching');
-    assert.equal(lag.Threshold, cm.lagAlarmMinutes * 60);
+    assert.equal(lag.Threshold, ct.lag_alarm_minutes * 60);
     assert.deepEqual(lag.Dimensions.map((d: any) => [d.Name, d.Value]).sort(), [['Action', 'merge'], ['Function', 'canonical-merge']]);
   });
 });

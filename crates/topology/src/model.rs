@@ -24,6 +24,7 @@ pub struct Topology {
     pub alerts: AlertsSpec,
     pub sre: SreSpec,
     pub features: FeaturesSpec,
+    pub canonical: CanonicalSpec,
     pub lake: LakeSpec,
 }
 
@@ -55,6 +56,20 @@ pub struct ConsumerSpec {
     pub bisect_on_error: bool,
     pub memory_mb: u32,
     pub timeout_s: u64,
+}
+
+/// The canonical Iceberg table's job (functions/canonical-merge): its schedules,
+/// snapshot retention (royalty audits time-travel), watermark lookback, lag alarm.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CanonicalSpec {
+    pub merge_every_minutes: u32,
+    pub optimize_hour_utc: u32,
+    pub vacuum_hour_utc: u32,
+    pub retention_days: u32,
+    pub lookback_days: u32,
+    pub optimize_days: u32,
+    pub lag_alarm_minutes: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

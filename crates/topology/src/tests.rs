@@ -86,7 +86,7 @@ fn key_paths(v: &Value, prefix: &str, out: &mut Vec<String>) {
 
 #[test]
 fn wrong_values_are_named() {
-    let cases: [(&str, &str, Value, &str); 7] = [
+    let cases: [(&str, &str, Value, &str); 10] = [
         (
             "lake",
             "bucket",
@@ -104,6 +104,24 @@ fn wrong_values_are_named() {
             "batch_size",
             0.into(),
             "sre_buffer.batch_size: must be positive",
+        ),
+        (
+            "canonical",
+            "retention_days",
+            0.into(),
+            "canonical.retention_days: must be positive",
+        ),
+        (
+            "canonical",
+            "vacuum_hour_utc",
+            24.into(),
+            "canonical.vacuum_hour_utc: 24 is not an hour 0..=23",
+        ),
+        (
+            "canonical",
+            "lag_alarm_minutes",
+            20.into(),
+            "canonical.lag_alarm_minutes: must be at least twice merge_every_minutes (15)",
         ),
         (
             "stream",

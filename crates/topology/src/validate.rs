@@ -60,6 +60,35 @@ pub(crate) fn check(t: &Topology) -> Result<(), (String, String)> {
     }
     v.name("poison_dlq", &t.poison_dlq);
 
+    let c = &t.canonical;
+    for (k, n) in [
+        ("merge_every_minutes", c.merge_every_minutes),
+        ("retention_days", c.retention_days),
+        ("lag_alarm_minutes", c.lag_alarm_minutes),
+    ] {
+        v.positive(&format!("canonical.{k}"), n.into());
+    }
+    for (k, h) in [
+        ("optimize_hour_utc", c.optimize_hour_utc),
+        ("vacuum_hour_utc", c.vacuum_hour_utc),
+    ] {
+        if h > 23 {
+            v.fail(
+                &format!("canonical.{k}"),
+                format!("{h} is not an hour 0..=23"),
+            );
+        }
+    }
+    if c.lag_alarm_minutes < 2 * c.merge_every_minutes {
+        v.fail(
+            "canonical.lag_alarm_minutes",
+            format!(
+                "must be at least twice merge_every_minutes ({})",
+                c.merge_every_minutes
+            ),
+        );
+    }
+
     let tb = &t.tables;
     for (k, spec) in [
         ("features", &tb.features),

@@ -99,6 +99,7 @@ impl Config {
         let topo = playback_topology::Topology::embedded()
             .map_err(|e| JobError::Config(format!("topology: {e}")))?;
         let lake = &topo.lake;
+        let c = &topo.canonical;
         let bucket = env("LAKE_BUCKET").unwrap_or_else(|| lake.bucket.clone());
         let canonical_prefix = env("CANONICAL_PREFIX").unwrap_or_else(|| "canonical/".into());
         let workgroup = env("ATHENA_WORKGROUP").unwrap_or_else(|| lake.athena_workgroup.clone());
@@ -131,9 +132,9 @@ impl Config {
             workgroup,
             database,
             settle: Duration::seconds(i64::from(settle_s)),
-            lookback_days: num("LOOKBACK_DAYS", 3, 366)?,
-            optimize_days: num("OPTIMIZE_DAYS", 2, 366)?,
-            retention_days: num("RETENTION_DAYS", 35, 3650)?,
+            lookback_days: num("LOOKBACK_DAYS", c.lookback_days, 366)?,
+            optimize_days: num("OPTIMIZE_DAYS", c.optimize_days, 366)?,
+            retention_days: num("RETENTION_DAYS", c.retention_days, 3650)?,
             start,
         })
     }
