@@ -18,6 +18,8 @@ table at its last snapshot (written files are unreferenced orphans); the next
 run redoes the same window. PLAYBACK_CHAOS_POINTS=canonical-select or
 canonical-commit SIGKILLs the job after the selection or after the data files
 are written, just before the commit.
+Then the hot tier's rollups are brought up to the new snapshot (scripts/hot_tier.py;
+--no-hot skips it; a crash before it only delays it to the next run).
 
   canonical.py --lake-dir DIR --until '2026-12-02 10:00:00' --json
   canonical.py                       # the emulator's lake (AWS_ENDPOINT_URL / .run/moto.url)
@@ -28,12 +30,12 @@ import argparse
 import datetime
 import json
 import os
-import signal
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import canonical_catalog as cc  # noqa: E402
+import hot_tier as ht  # noqa: E402
 import lake_query as lq  # noqa: E402
 
 MERGE_SQL = lq.ROOT / "infra" / "athena" / "canonical_merge.sql"
@@ -43,13 +45,6 @@ TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # what the SQL placeholders accept
 
 class JobError(Exception):
     pass
-
-
-def chaos(point: str) -> None:
-    """A crash, not an exception: no finally, no cleanup, as a killed process."""
-    if point in os.environ.get("PLAYBACK_CHAOS_POINTS", "").split(","):
-        print(f"chaos-point {point}", file=sys.stderr, flush=True)
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def parse_ts(text: str) -> datetime.datetime:
@@ -142,7 +137,7 @@ def run(args) -> dict:
         return out
     winners = select_winners(args, watermark, horizon)
     out["candidates"] = winners.num_rows
-    chaos("canonical-select")
+    cc.chaos("canonical-select")
     new, days = absent_rows(table, winners)
     out["event_days"] = [d.isoformat() for d in days]
     if new.num_rows == 0:
@@ -157,7 +152,7 @@ def run(args) -> dict:
     try:
         with table.transaction() as tx:
             tx.append(new, snapshot_properties=props)  # data + manifest files written, not yet visible
-            chaos("canonical-commit")
+            cc.chaos("canonical-commit")
     except CommitFailedException as e:
         raise JobError(f"another run committed first, nothing committed (re-run): {e}") from None
     # leaving the block commits: one catalog swap, refused if another run committed since `base`
@@ -179,6 +174,7 @@ def main(argv: list[str]) -> int:
                     help="how far the horizon trails the clock (default: 2 x Firehose buffer_s)")
     ap.add_argument("--reset", action="store_true",
                     help="forget the table in the catalog first (after an emulator restart)")
+    ap.add_argument("--no-hot", action="store_true", help="do not refresh the hot tier's rollups")
     ap.add_argument("--json", action="store_true", help="print the run's summary as JSON")
     args = ap.parse_args(argv)
     if not args.lake_dir:
@@ -189,7 +185,10 @@ def main(argv: list[str]) -> int:
             return 1
     try:
         out = run(args)
-    except (JobError, lq.QueryError, cc.CatalogError) as e:
+        if not args.no_hot:
+            now = parse_ts(args.until) if args.until else datetime.datetime.now(datetime.timezone.utc)
+            out["hot"] = ht.refresh(args.lake_dir, args.bucket, None if args.lake_dir else args.endpoint, now)
+    except (JobError, lq.QueryError, cc.CatalogError, ht.HotTierError) as e:
         print(f"canonical: {e}", file=sys.stderr)
         return 1
     if args.json:

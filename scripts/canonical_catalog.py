@@ -27,6 +27,17 @@ TABLE_PROPERTIES = {"format-version": "2", "write.parquet.compression-codec": "z
                     "commit.retry.num-retries": "0"}
 
 
+def chaos(point: str) -> None:
+    """A crash, not an exception: no finally, no cleanup, as a killed process
+    (PLAYBACK_CHAOS_POINTS=point,...)."""
+    if point in os.environ.get("PLAYBACK_CHAOS_POINTS", "").split(","):
+        import signal
+        import sys
+
+        print(f"chaos-point {point}", file=sys.stderr, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 class CatalogError(Exception):
     """A failure reported to the user as one line."""
 

@@ -12,6 +12,7 @@ Tables the Athena SQL names are views here:
                            FOR TIMESTAMP AS OF TIMESTAMP '<UTC time>' (one per query)
   playback."events_canonical$snapshots"  snapshot_id, parent_id, committed_at, operation
                            (Athena's Iceberg metadata table of the same name)
+  playback.hot_*           the hot tier's hourly rollups (scripts/hot_tier.py), current snapshot
 SQL is transpiled Trino -> DuckDB with sqlglot. `{{name}}` placeholders are
 filled from --param name=value. Errors: one line on stderr, exit 1 (2: usage).
 
@@ -265,6 +266,12 @@ def run(args: argparse.Namespace) -> int:
     if "events_canonical" in sql.lower() or as_of:
         create_canonical_view(con, lake_dir, args.bucket or defaults["bucket"],
                               None if lake_dir else endpoint, as_of)
+    if "playback.hot_" in sql.lower():  # the hot tier's rollups (scripts/hot_tier.py)
+        import canonical_catalog as cc
+        import hot_tier
+
+        bucket = args.bucket or defaults["bucket"]
+        hot_tier.create_views(con, cc.open_catalog(lake_dir, bucket, None if lake_dir else endpoint, create=False))
 
     try:
         for s in stmts[:-1]:
