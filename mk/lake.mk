@@ -1,6 +1,6 @@
 # Lake queries (the Athena SQL of infra/athena/, run locally with DuckDB) and
 # the royalty close. Included by the top Makefile (VENV, PY come from it).
-.PHONY: query royalty test-royalty canonical test-canonical
+.PHONY: query royalty test-royalty canonical test-canonical tiers
 
 # Command-line SQL="..." reaches the recipe through the environment, so its
 # quotes need no escaping here; kept verbatim, so a `$` (Athena's
@@ -23,8 +23,11 @@ query: venv ## Run Athena SQL on the local lake: SQL="SELECT ..." or FILE=infra/
 canonical: venv ## Add the raw lake's new events to the Iceberg table playback.events_canonical, one snapshot per run [LAKE_DIR=dir] [CANONICAL_ARGS="--until TS --json"]
 	@$(PY) scripts/canonical.py $(CANONICAL_ARGS)
 
+tiers: venv ## Hot tier vs canonical table vs raw log on the hot questions: answers, bytes scanned, time [LAKE_DIR=dir]
+	@$(PY) scripts/tier_compare.py $(TIERS_ARGS)
+
 test-canonical: venv ## The canonical table tests: retries, redeliveries, late events, a crash before the commit, time travel; S3 on a moto server
-	scripts/with-emulator.sh scripts/test-rust.sh -p integration-tests --test canonical --test canonical_s3
+	scripts/with-emulator.sh scripts/test-rust.sh -p integration-tests --test canonical --test canonical_s3 --test hot_tier
 
 royalty: venv ## Close royalty day DATE=YYYY-MM-DD on the emulator's lake (DuckDB) and print the report
 	@[[ "$(DATE)" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$$ ]] || { echo "make royalty: DATE=YYYY-MM-DD required (got '$(DATE)')" >&2; exit 2; }

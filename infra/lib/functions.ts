@@ -33,6 +33,9 @@ export const LEDGER_TABLE = 'royalty_ledger';
 /** The canonical Iceberg table (one row per event_id) and its S3 prefix: scripts/canonical_catalog.py, infra/athena/canonical_merge.sql. */
 export const CANONICAL_TABLE = 'events_canonical';
 export const CANONICAL_PREFIX = 'canonical/';
+/** The hot tier's rollup tables (infra/athena/hot/tables.sql) and their S3 prefix. */
+export const HOT_TABLES = ['hot_title_region_hour', 'hot_viewers_hour', 'hot_errors_hour'];
+export const HOT_PREFIX = 'hot/';
 
 const STREAM_DLQ_SKIP: Skip = { id: 'CKV_AWS_116', comment: 'Invoked synchronously by an event-source mapping; failed batches go to the mapping\'s on-failure destination (poison-pill SQS DLQ), an async DLQ would never receive anything.' };
 const STREAM_CONCURRENCY_SKIP: Skip = { id: 'CKV_AWS_115', comment: 'Concurrency is bounded by shards x ParallelizationFactor of its EFO mapping; reserving it would only add throttles and iterator age.' };
@@ -207,6 +210,7 @@ export class Functions extends Construct {
     const canonical = make('canonical-merge', cm.memoryMb, cm.timeoutS, 'Canonical Iceberg table: MERGE from the raw log, OPTIMIZE, VACUUM (Athena)', {
       LAKE_BUCKET: lake.bucket.bucketName,
       CANONICAL_PREFIX,
+      HOT_PREFIX,
       GLUE_DATABASE: l.glue_database,
       ATHENA_WORKGROUP: l.athena_workgroup,
       SETTLE_S: String(2 * l.buffer_s),
@@ -224,16 +228,18 @@ export class Functions extends Construct {
       actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'],
       resources: [lake.workgroupArn],
     }));
-    // Glue: read the raw table; create and update (each commit) the canonical table only.
+    // Glue: read the raw table; create and update (each commit) the canonical
+    // table and the hot tier's rollups only.
+    const hotTableArns = HOT_TABLES.map((name) => Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `${l.glue_database}/${name}` }));
     cmRole.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'GlueRead',
       actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
-      resources: [lake.catalogArn, lake.databaseArn, rawTableArn, canonicalTableArn],
+      resources: [lake.catalogArn, lake.databaseArn, rawTableArn, canonicalTableArn, ...hotTableArns],
     }));
     cmRole.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'CanonicalTable',
       actions: ['glue:CreateTable', 'glue:UpdateTable'],
-      resources: [lake.catalogArn, lake.databaseArn, canonicalTableArn],
+      resources: [lake.catalogArn, lake.databaseArn, canonicalTableArn, ...hotTableArns],
     }));
     cmRole.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'LakeList',
@@ -250,7 +256,7 @@ export class Functions extends Construct {
     cmRole.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'CanonicalWrite',
       actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
-      resources: [lake.bucket.arnForObjects(`${CANONICAL_PREFIX}*`)],
+      resources: [lake.bucket.arnForObjects(`${CANONICAL_PREFIX}*`), lake.bucket.arnForObjects(`${HOT_PREFIX}*`)],
     }));
     cmRole.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'AthenaResults',

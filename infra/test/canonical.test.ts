@@ -1,9 +1,11 @@
 // The canonical Iceberg table's job (functions/canonical-merge): schedules,
 // least-privilege grants, alarms.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { EXTRA_FUNCTIONS } from '../lib/config';
-import { CANONICAL_PREFIX, CANONICAL_TABLE } from '../lib/functions';
+import { CANONICAL_PREFIX, CANONICAL_TABLE, HOT_PREFIX, HOT_TABLES } from '../lib/functions';
 import { defaultTemplate, resources, topology } from './helpers';
 
 const t = defaultTemplate();
@@ -46,11 +48,17 @@ describe('canonical-merge', () => {
     assert.match(byAction.vacuum.ScheduleExpression, /^cron\(/);
   });
 
-  test('Glue: create/update only the canonical table; read the raw table', () => {
+  test('Glue: create/update only the canonical table and the hot rollups; read the raw table', () => {
     const create = sid('CanonicalTable');
     assert.deepEqual(list(create.Action).sort(), ['glue:CreateTable', 'glue:UpdateTable']);
     const res = JSON.stringify(create.Resource);
     assert.ok(res.includes(`${topology.lake.glue_database}/${CANONICAL_TABLE}`));
+    // Every rollup the job's SQL creates, and nothing else of the database.
+    const ddl = fs.readFileSync(path.join(__dirname, '../athena/hot/tables.sql'), 'utf8');
+    const created = [...ddl.matchAll(/CREATE TABLE IF NOT EXISTS playback\.(\w+)/g)].map((m) => m[1]).sort();
+    assert.deepEqual([...HOT_TABLES].sort(), created);
+    for (const h of HOT_TABLES) assert.ok(res.includes(`${topology.lake.glue_database}/${h}`), h);
+    assert.equal(create.Resource.length, 3 + HOT_TABLES.length, 'catalog, database, canonical, rollups');
     assert.ok(!res.includes(`${topology.lake.glue_database}/${topology.lake.glue_table}"`), 'never the raw table');
     const read = JSON.stringify(sid('GlueRead').Resource);
     assert.ok(read.includes(`${topology.lake.glue_database}/${topology.lake.glue_table}`));
@@ -61,13 +69,15 @@ describe('canonical-merge', () => {
     }
   });
 
-  test('S3: read the raw prefix, read/write/delete only under the canonical prefix', () => {
+  test('S3: read the raw prefix, read/write/delete only under the canonical and hot prefixes', () => {
     const raw = sid('RawRead');
     assert.deepEqual(list(raw.Action), ['s3:GetObject']);
     assert.ok(JSON.stringify(raw.Resource).includes(`/${topology.lake.prefix}*`));
     const w = sid('CanonicalWrite');
     assert.ok(list(w.Action).includes('s3:DeleteObject'), 'VACUUM deletes nothing without it');
     assert.ok(JSON.stringify(w.Resource).includes(`/${CANONICAL_PREFIX}*`));
+    assert.ok(JSON.stringify(w.Resource).includes(`/${HOT_PREFIX}*`));
+    assert.equal(w.Resource.length, 2);
     for (const s of statements) {
       if (list(s.Action).some((a) => a === 's3:DeleteObject' || a === 's3:PutObject') && s.Sid !== 'AthenaResults') {
         assert.equal(s.Sid, 'CanonicalWrite');

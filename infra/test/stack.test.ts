@@ -112,7 +112,7 @@ describe('Lambda functions', () => {
     'sre-buffer': ['SRE_TABLE', 'POISON_DLQ_URL', 'ALERTS_TOPIC_ARN', 'SRE_RULE'],
     'firehose-transform': [],
     'royalty-close': ['LAKE_BUCKET', 'LAKE_PREFIX', 'REPORTS_PREFIX', 'GLUE_DATABASE', 'CANONICAL_TABLE', 'LEDGER_TABLE', 'ATHENA_WORKGROUP', 'LEDGER_PREFIX'],
-    'canonical-merge': ['LAKE_BUCKET', 'CANONICAL_PREFIX', 'GLUE_DATABASE', 'ATHENA_WORKGROUP', 'SETTLE_S', 'LOOKBACK_DAYS', 'OPTIMIZE_DAYS', 'RETENTION_DAYS'],
+    'canonical-merge': ['LAKE_BUCKET', 'CANONICAL_PREFIX', 'HOT_PREFIX', 'GLUE_DATABASE', 'ATHENA_WORKGROUP', 'SETTLE_S', 'LOOKBACK_DAYS', 'OPTIMIZE_DAYS', 'RETENTION_DAYS'],
   };
   const sizes: Record<string, [number, number] | undefined> = {
     'qoe-alerts': [topology.consumers['qoe-alerts'].memory_mb, topology.consumers['qoe-alerts'].timeout_s],

@@ -110,5 +110,40 @@ pub fn feed(
             "canonical rows {rows} ({ids} distinct ids) = distinct valid event_ids sent {distinct}"
         ),
     );
+    tiers(t, r, check)
+}
+
+/// The hot tier against the canonical table and the raw log: same answers,
+/// bytes scanned and time per question (scripts/tier_compare.py, `make tiers`).
+fn tiers(t: &Topology, r: &Resources, check: &mut impl FnMut(bool, String)) -> Result<()> {
+    println!("\n==> Hot tier (last 7 days, hourly rollups) vs canonical vs raw log (scripts/tier_compare.py)");
+    let args = [
+        "--json",
+        "--runs",
+        "3",
+        "--bucket",
+        &r.lake_bucket,
+        "--prefix",
+        &t.lake.prefix,
+    ];
+    let v = script("tier_compare.py", &args)?;
+    for q in v["questions"].as_array().context("questions")? {
+        let tiers = q["tiers"].as_object().context("tiers")?;
+        let hot = &tiers["hot"]["rows"];
+        for (tier, x) in tiers {
+            println!(
+                "    {:<34} {tier:<9} {:>6} rows {:>10} bytes {:>8.1} ms",
+                q["question"].as_str().unwrap_or("?"),
+                x["rows"].as_array().map_or(0, Vec::len),
+                x["bytes"],
+                x["ms"].as_f64().unwrap_or(f64::NAN)
+            );
+        }
+        let same = tiers.values().all(|x| &x["rows"] == hot);
+        check(
+            same && hot.as_array().is_some_and(|r| !r.is_empty()),
+            format!("hot tier answer = canonical answer: {}", q["question"]),
+        );
+    }
     Ok(())
 }

@@ -91,12 +91,37 @@ pub async fn show(
     if let Some(url) = &r.pages_queue_url {
         let sqs = aws_sdk_sqs::Client::new(aws);
         let pages = inspect::sre_pages(&inspect::drain_queue(&sqs, url).await?);
+        // Paging is at least once (a batch retried between the publish and
+        // `notified` pages again); the pager dedups on the incident's key.
+        let paged: std::collections::BTreeSet<String> = pages
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} {} {}",
+                    p.kind.as_str(),
+                    p.key.dimensions(),
+                    p.key.minute_ms
+                )
+            })
+            .collect();
+        let opened: std::collections::BTreeSet<String> = incidents
+            .iter()
+            .map(|i| {
+                format!(
+                    "{} {} {}",
+                    i.kind.as_str(),
+                    i.key.dimensions(),
+                    i.key.minute_ms
+                )
+            })
+            .collect();
         checks.push((
-            pages.len() == incidents.len(),
+            paged == opened,
             format!(
-                "{} pages delivered to the on-call queue, one per incident ({})",
+                "every incident paged the on-call queue ({} incidents, {} pages, {} repeated deliveries)",
+                opened.len(),
                 pages.len(),
-                incidents.len()
+                pages.len() - paged.len()
             ),
         ));
     }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use playback_aws::emf::Metrics;
 use serde_json::{json, Value};
 
-use crate::{sql, Answer, Config, JobError, SqlEngine};
+use crate::{hot, sql, Answer, Config, JobError, SqlEngine};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -47,6 +47,8 @@ pub struct Report {
     pub horizon: Option<DateTime<Utc>>,
     pub days: Vec<NaiveDate>,
     pub merged: bool,
+    /// Hot-tier rollups merged (after the canonical MERGE) or expired (optimize).
+    pub hot: u32,
     pub statements: u32,
     pub bytes_scanned: u64,
 }
@@ -59,6 +61,7 @@ impl Report {
             "horizon": self.horizon.map(sql::ts),
             "event_days": self.days.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
             "merged": self.merged,
+            "hot_rollups": self.hot,
             "statements": self.statements,
             "bytes_scanned": self.bytes_scanned,
         })
@@ -110,13 +113,11 @@ pub async fn run<E: SqlEngine>(
 ) -> Result<Report, JobError> {
     let mut report = Report::default();
     let result = match action {
-        Action::Merge => merge(engine, cfg, now, &mut report).await,
-        Action::Optimize => {
-            let since = (now - Duration::days(i64::from(cfg.optimize_days))).date_naive();
-            exec(engine, &mut report, &sql::optimize_sql(&cfg.table, since))
-                .await
-                .map(|_| ())
-        }
+        Action::Merge => match merge(engine, cfg, now, &mut report).await {
+            Ok(()) => refresh_hot(engine, cfg, now, &mut report).await,
+            err => err,
+        },
+        Action::Optimize => optimize(engine, cfg, now, &mut report).await,
         Action::Vacuum => exec(engine, &mut report, &sql::vacuum_sql(&cfg.table))
             .await
             .map(|_| ()),
@@ -198,5 +199,43 @@ async fn merge<E: SqlEngine>(
     )
     .await?;
     report.merged = true;
+    Ok(())
+}
+
+/// Every rollup brought up to the canonical table, also when the merge had
+/// nothing new (a run that died after its merge left the rollups behind).
+async fn refresh_hot<E: SqlEngine>(
+    engine: &E,
+    cfg: &Config,
+    now: DateTime<Utc>,
+    report: &mut Report,
+) -> Result<(), JobError> {
+    for ddl in hot::tables_sql(&cfg.bucket, &cfg.hot_prefix)? {
+        exec(engine, report, &ddl).await?;
+    }
+    for (table, merge) in hot::ROLLUPS {
+        let got = exec(engine, report, &hot::watermark_sql(table)?).await?;
+        let since = match single(&got) {
+            Some(t) => parse_ts(t)?,
+            None => DateTime::<Utc>::UNIX_EPOCH,
+        };
+        exec(engine, report, &hot::merge_sql(merge, since, now)?).await?;
+        report.hot += 1;
+    }
+    Ok(())
+}
+
+async fn optimize<E: SqlEngine>(
+    engine: &E,
+    cfg: &Config,
+    now: DateTime<Utc>,
+    report: &mut Report,
+) -> Result<(), JobError> {
+    let since = (now - Duration::days(i64::from(cfg.optimize_days))).date_naive();
+    exec(engine, report, &sql::optimize_sql(&cfg.table, since)).await?;
+    for (table, _) in hot::ROLLUPS {
+        exec(engine, report, &hot::expire_sql(&cfg.database, table, now)).await?;
+        report.hot += 1;
+    }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! an in-memory fake); [`entry`] is the Athena adapter and the Lambda entry.
 
 pub mod entry;
+pub mod hot;
 pub mod job;
 pub mod sql;
 
@@ -48,6 +49,8 @@ pub struct Config {
     pub bucket: String,
     /// The table's S3 prefix (ends with '/').
     pub canonical_prefix: String,
+    /// The hot tier's rollups live under this prefix (ends with '/').
+    pub hot_prefix: String,
     pub workgroup: String,
     pub database: String,
     /// `database.events_canonical`.
@@ -102,20 +105,25 @@ impl Config {
         let c = &topo.canonical;
         let bucket = env("LAKE_BUCKET").unwrap_or_else(|| lake.bucket.clone());
         let canonical_prefix = env("CANONICAL_PREFIX").unwrap_or_else(|| "canonical/".into());
+        let hot_prefix = env("HOT_PREFIX").unwrap_or_else(|| "hot/".into());
         let workgroup = env("ATHENA_WORKGROUP").unwrap_or_else(|| lake.athena_workgroup.clone());
         let database = env("GLUE_DATABASE").unwrap_or_else(|| lake.glue_database.clone());
         for (n, v) in [
             ("LAKE_BUCKET", &bucket),
             ("CANONICAL_PREFIX", &canonical_prefix),
+            ("HOT_PREFIX", &hot_prefix),
             ("ATHENA_WORKGROUP", &workgroup),
             ("GLUE_DATABASE", &database),
         ] {
             ident(n, v)?;
         }
-        if !canonical_prefix.ends_with('/') {
-            return Err(JobError::Config(
-                "CANONICAL_PREFIX must end with '/'".into(),
-            ));
+        for (n, v) in [
+            ("CANONICAL_PREFIX", &canonical_prefix),
+            ("HOT_PREFIX", &hot_prefix),
+        ] {
+            if !v.ends_with('/') {
+                return Err(JobError::Config(format!("{n} must end with '/'")));
+            }
         }
         let default_settle = 2 * u32::try_from(lake.buffer_s).unwrap_or(u32::MAX / 2);
         let settle_s = num("SETTLE_S", default_settle, 86_400)?;
@@ -129,6 +137,7 @@ impl Config {
             table: format!("{database}.events_canonical"),
             bucket,
             canonical_prefix,
+            hot_prefix,
             workgroup,
             database,
             settle: Duration::seconds(i64::from(settle_s)),

@@ -11,6 +11,7 @@ use crate::{job, sql, Action, Answer, Config, JobError, SqlEngine};
 #[derive(Default)]
 struct Fake {
     watermark: Option<String>,
+    hot_watermark: Option<String>,
     days: Vec<&'static str>,
     fail_on: Option<&'static str>,
     seen: Mutex<Vec<String>>,
@@ -32,7 +33,16 @@ fn kind(s: &str) -> &'static str {
         .collect::<Vec<_>>()
         .join("\n");
     let body = body.trim_start();
-    if body.starts_with("CREATE TABLE IF NOT EXISTS") {
+    let hot = body.contains("playback.hot_");
+    if hot && body.starts_with("CREATE TABLE IF NOT EXISTS") {
+        "hot-create"
+    } else if hot && body.contains("AS watermark") {
+        "hot-watermark"
+    } else if hot && body.starts_with("MERGE INTO") {
+        "hot-merge"
+    } else if hot && body.starts_with("DELETE FROM") {
+        "hot-expire"
+    } else if body.starts_with("CREATE TABLE IF NOT EXISTS") {
         "create"
     } else if body.contains("AS watermark") {
         "watermark"
@@ -57,6 +67,7 @@ impl SqlEngine for Fake {
         }
         let rows = match kind(stmt) {
             "watermark" => vec![vec![self.watermark.clone()]],
+            "hot-watermark" => vec![vec![self.hot_watermark.clone()]],
             "days" => self
                 .days
                 .iter()
@@ -71,10 +82,29 @@ impl SqlEngine for Fake {
     }
 }
 
+/// What every merge run ends with: the rollups created if absent, then each
+/// one's watermark read and its MERGE run.
+const HOT: [&str; 9] = [
+    "hot-create",
+    "hot-create",
+    "hot-create",
+    "hot-watermark",
+    "hot-merge",
+    "hot-watermark",
+    "hot-merge",
+    "hot-watermark",
+    "hot-merge",
+];
+
+fn with_hot(kinds: &[&'static str]) -> Vec<&'static str> {
+    kinds.iter().copied().chain(HOT).collect()
+}
+
 fn cfg() -> Config {
     Config {
         bucket: "lake-bucket".into(),
         canonical_prefix: "canonical/".into(),
+        hot_prefix: "hot/".into(),
         workgroup: "playback".into(),
         database: "playback".into(),
         table: "playback.events_canonical".into(),
@@ -108,10 +138,14 @@ async fn a_merge_run_creates_reads_the_watermark_the_days_then_merges() {
     let r = job::run(&fake, &cfg(), Action::Merge, now(), &m)
         .await
         .unwrap();
-    assert_eq!(fake.kinds(), ["create", "watermark", "days", "merge"]);
+    assert_eq!(
+        fake.kinds(),
+        with_hot(&["create", "watermark", "days", "merge"])
+    );
     assert!(r.merged);
-    assert_eq!(r.statements, 4);
-    assert_eq!(r.bytes_scanned, 4000);
+    assert_eq!(r.hot, 3);
+    assert_eq!(r.statements, 13);
+    assert_eq!(r.bytes_scanned, 13_000);
     let seen = fake.seen();
     // horizon = now - settle; the window starts at the watermark's hour.
     let merge = &seen[3];
@@ -134,7 +168,7 @@ async fn a_merge_run_creates_reads_the_watermark_the_days_then_merges() {
     assert!(seen[0].contains("'vacuum_max_snapshot_age_seconds' = '3024000'"));
     // Lag after a merge: now - horizon = the settle time.
     assert_eq!(metric(&m, "CanonicalWatermarkLagSeconds"), Some(600.0));
-    assert_eq!(metric(&m, "CanonicalBytesScanned"), Some(4000.0));
+    assert_eq!(metric(&m, "CanonicalBytesScanned"), Some(13_000.0));
     assert_eq!(metric(&m, "CanonicalFailures"), Some(0.0));
 }
 
@@ -166,7 +200,13 @@ async fn no_merge_when_the_horizon_is_not_past_the_watermark() {
         let r = job::run(&fake, &cfg(), Action::Merge, now(), &m)
             .await
             .unwrap();
-        assert_eq!(fake.kinds(), ["create", "watermark"], "watermark {wm}");
+        // Nothing to merge, but the rollups still catch up (a run that died
+        // after its merge left them behind).
+        assert_eq!(
+            fake.kinds(),
+            with_hot(&["create", "watermark"]),
+            "watermark {wm}"
+        );
         assert!(!r.merged);
         // Committed up to the watermark: lag = now - watermark.
         let lag = (now() - job::parse_ts(wm).unwrap()).num_milliseconds() as f64 / 1000.0;
@@ -184,7 +224,7 @@ async fn no_merge_when_the_window_has_no_rows() {
     let r = job::run(&fake, &cfg(), Action::Merge, now(), &Metrics::memory())
         .await
         .unwrap();
-    assert_eq!(fake.kinds(), ["create", "watermark", "days"]);
+    assert_eq!(fake.kinds(), with_hot(&["create", "watermark", "days"]));
     assert!(!r.merged);
 }
 
@@ -194,7 +234,8 @@ async fn an_athena_failure_fails_the_invocation() {
         ("CREATE TABLE", 1),
         ("AS watermark", 2),
         ("SELECT DISTINCT", 3),
-        ("MERGE INTO", 4),
+        ("MERGE INTO playback.events_canonical", 4),
+        ("MERGE INTO playback.hot_viewers_hour", 11),
     ] {
         let fake = Fake {
             watermark: Some("2026-03-02 10:00:00".into()),
@@ -234,7 +275,7 @@ async fn a_bad_watermark_or_day_fails_the_invocation() {
 }
 
 #[tokio::test]
-async fn optimize_and_vacuum_run_one_statement_each() {
+async fn optimize_compacts_and_expires_old_hot_hours_vacuum_runs_once() {
     let fake = Fake::default();
     job::run(&fake, &cfg(), Action::Optimize, now(), &Metrics::memory())
         .await
@@ -247,6 +288,9 @@ async fn optimize_and_vacuum_run_one_statement_each() {
         [
             "OPTIMIZE playback.events_canonical REWRITE DATA USING BIN_PACK \
              WHERE event_time >= TIMESTAMP '2026-02-28 00:00:00'",
+            "DELETE FROM playback.hot_title_region_hour WHERE event_hour < TIMESTAMP '2026-02-23 00:00:00'",
+            "DELETE FROM playback.hot_viewers_hour WHERE event_hour < TIMESTAMP '2026-02-23 00:00:00'",
+            "DELETE FROM playback.hot_errors_hour WHERE event_hour < TIMESTAMP '2026-02-23 00:00:00'",
             "VACUUM playback.events_canonical",
         ]
     );
@@ -324,4 +368,29 @@ fn the_table_ddl_has_the_lake_columns() {
     assert_eq!(got, want);
     assert!(ddl.contains("PARTITIONED BY (day(event_time))"));
     assert!(ddl.contains("'table_type' = 'ICEBERG'"));
+}
+
+#[tokio::test]
+async fn each_rollup_recomputes_the_hours_touched_since_its_own_watermark() {
+    let fake = Fake {
+        watermark: Some("2026-03-02 10:00:00".into()),
+        hot_watermark: Some("2026-03-02 09:15:00.250".into()),
+        days: vec!["2026-03-02"],
+        ..Fake::default()
+    };
+    job::run(&fake, &cfg(), Action::Merge, now(), &Metrics::memory())
+        .await
+        .unwrap();
+    let seen = fake.seen();
+    let merges: Vec<&String> = seen.iter().filter(|s| kind(s) == "hot-merge").collect();
+    assert_eq!(merges.len(), 3);
+    for (m, (table, _)) in merges.iter().zip(crate::hot::ROLLUPS) {
+        assert!(m.contains(&format!("MERGE INTO playback.{table} AS t")));
+        assert!(m.contains("ingest_time > CAST('2026-03-02 09:15:00.250' AS TIMESTAMP)"));
+        assert!(m.contains("event_time >= CAST('2026-02-23 00:00:00' AS TIMESTAMP)"));
+    }
+    let creates = seen.iter().filter(|s| kind(s) == "hot-create");
+    for c in creates {
+        assert!(c.contains("LOCATION 's3://lake-bucket/hot/"), "{c}");
+    }
 }
