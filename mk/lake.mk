@@ -27,7 +27,7 @@ tiers: venv ## Hot tier vs canonical table vs raw log on the hot questions: answ
 	@$(PY) scripts/tier_compare.py $(TIERS_ARGS)
 
 test-canonical: venv ## The canonical table tests: retries, redeliveries, late events, a crash before the commit, time travel; S3 on a moto server
-	scripts/with-emulator.sh scripts/test-rust.sh -p integration-tests --test canonical --test canonical_s3 --test hot_tier
+	scripts/with-emulator.sh scripts/test-rust.sh -p integration-tests --test canonical --test canonical_s3 --test hot_tier --test canonical_twin
 
 royalty: venv ## Close royalty day DATE=YYYY-MM-DD on the emulator's lake (DuckDB) and print the report
 	@[[ "$(DATE)" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$$ ]] || { echo "make royalty: DATE=YYYY-MM-DD required (got '$(DATE)')" >&2; exit 2; }
