@@ -1,13 +1,14 @@
-"""The hot tier: hourly rollups of the canonical table's recent days, kept by the
+"""The hot tier: small rollups of the canonical table's recent days, kept by the
 canonical job after each run (scripts/canonical.py calls refresh()).
 
-Each rollup is an Iceberg table playback.hot_<name> whose SQL lives in
-infra/athena/hot/<name>.sql (the selection between the markers runs here on
-DuckDB; Athena runs the whole MERGE). Its watermark is data: the latest canonical
-arrival its rows reflect (watermark.sql), so progress commits with the rows. One
-refresh = recompute every hour touched by canonical rows that arrived after the
-watermark, then ONE commit that replaces those hours and drops hours older than
-the hot window. Idempotent: a re-run finds nothing past the watermark.
+Each rollup is an Iceberg table playback.hot_<name> whose MERGE lives in
+infra/athena/hot/<name>.sql; Athena runs it on AWS (functions/canonical-merge),
+and here DuckDB runs the same statement on a copy of the rollup, whose changed
+hours are then committed to the Iceberg table in ONE overwrite. The watermark
+is data (watermark.sql: the latest canonical arrival the rows reflect), so the
+rows and the progress commit together: a crash before the commit redoes the
+same refresh, after it finds nothing new. Hours past the hot window are dropped
+in the same commit (expire.sql).
 
   hot_tier.py --lake-dir DIR [--json]     # refresh (the canonical job does this)
 """
@@ -26,7 +27,7 @@ import canonical_catalog as cc  # noqa: E402
 import lake_query as lq  # noqa: E402
 
 HOT_SQL = lq.ROOT / "infra" / "athena" / "hot"
-ROLLUPS = ("title_region_hour", "viewers_hour", "errors_hour")
+ROLLUPS = ("title_region_hour", "viewer_sessions_hour", "errors_hour")
 HOT_DAYS = 7  # the named hot_*.sql queries read current_date - 7 days on
 CREATE = re.compile(r"CREATE TABLE IF NOT EXISTS playback\.(\w+) \((.*?)\n\)", re.S)
 
@@ -109,44 +110,69 @@ def hot_from(now: datetime.datetime) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(), datetime.timezone.utc)
 
 
+def render(name: str, params: dict[str, str]) -> str:
+    return lq.transpile(lq.substitute((HOT_SQL / f"{name}.sql").read_text(), params))[-1]
+
+
+def materialize(con, t, table: str) -> None:
+    """playback.<table> as a DuckDB table holding the rollup's current rows."""
+    con.execute(f"DROP VIEW IF EXISTS playback.{table}")
+    snap = t.current_snapshot()
+    if snap is None:
+        cols = ", ".join(f"{n} {lq.GLUE_TO_DUCKDB[ty]}" for n, ty in columns()[table])
+        con.execute(f"CREATE TABLE playback.{table} ({cols})")
+    else:
+        con.execute(f"CREATE TABLE playback.{table} AS SELECT * FROM iceberg_scan("
+                    f"'{t.metadata_location}', snapshot_from_id = {snap.snapshot_id})")
+
+
+def hours_of(con, sql: str) -> set:
+    return {r[0] for r in con.execute(f"SELECT DISTINCT event_hour FROM ({sql})").fetchall()}
+
+
 def refresh(lake_dir: str | None, bucket: str, endpoint: str | None, now: datetime.datetime) -> dict:
     """Brings every rollup up to the canonical table's current snapshot."""
-    from pyiceberg.expressions import In, LessThan
+    from pyiceberg.expressions import In
 
     catalog = cc.open_catalog(lake_dir, bucket, endpoint, create=True)
     con = lq.connect(endpoint)
     con.execute("CREATE SCHEMA IF NOT EXISTS playback")
     lq.create_canonical_view(con, lake_dir, bucket, endpoint, None)
-    start = hot_from(now)
+    lq.load_extension(con, "avro")
+    lq.load_extension(con, "iceberg")
+    start = hot_from(now).strftime("%Y-%m-%d %H:%M:%S")
     out = {}
     for rollup in ROLLUPS:
         table = table_name(rollup)
         t = load_rollup(catalog, lake_dir, bucket, table, create=True)
-        create_views(con, catalog, {table})
-        sql = lq.transpile(lq.substitute((HOT_SQL / "watermark.sql").read_text(), {"rollup": table}))[-1]
-        since = con.execute(sql).fetchone()[0]
-        params = {"since": since.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f"),
-                  "hot_from": start.strftime("%Y-%m-%d %H:%M:%S")}
+        materialize(con, t, table)
+        since = con.execute(render("watermark", {"rollup": table})).fetchone()[0]
+        since = datetime.datetime.fromisoformat(since).strftime("%Y-%m-%d %H:%M:%S.%f")
+        params = {"since": since, "hot_from": start, "rollup": table, "watermark": since}
+        merge = render(rollup, params)
+        expire = render("expire", params)
         try:
-            rows = con.execute(selection(rollup, params)).fetch_arrow_table()
+            # The MERGE's source (between its markers) gives the hours it adds to.
+            touched = hours_of(con, selection(rollup, params))
+            expired = hours_of(con, f"SELECT event_hour FROM playback.{table} "
+                                    f"WHERE {expire.split(' WHERE ', 1)[1]}")
+            out[table] = {"hours": len(touched), "expired_hours": len(expired), "committed": False}
+            if not touched and not expired:
+                continue  # nothing past the watermark: no commit
+            con.execute(merge)
+            con.execute(expire)
+            changed = sorted(touched | expired)
+            keys = ", ".join(n for n, _ in columns()[table] if n != "max_ingest_time")
+            rows = con.execute(f"SELECT * FROM playback.{table} WHERE event_hour IN "
+                               f"(SELECT UNNEST(?::TIMESTAMPTZ[])) ORDER BY {keys}",
+                               [changed]).fetch_arrow_table()
         except Exception as e:
             raise HotTierError(f"{table}: {' '.join(str(e).split())[:400]}") from None
-        hours = sorted({h for h in rows.column("event_hour").to_pylist()})
-        expired = t.current_snapshot() is not None and t.scan(
-            row_filter=LessThan("event_hour", start.isoformat()), selected_fields=("event_hour",)
-        ).to_arrow().num_rows > 0
-        out[table] = {"hours": len(hours), "rows": rows.num_rows, "committed": False}
-        if not hours and not expired:
-            continue  # nothing past the watermark: no commit
-        rows = rows.sort_by([(c, "ascending") for c in rows.column_names if c != "max_ingest_time"])
-        with t.transaction() as tx:  # one commit: the touched hours replaced, old hours dropped
-            if expired:
-                tx.delete(LessThan("event_hour", start.isoformat()))
-            if hours:
-                tx.overwrite(rows.cast(t.schema().as_arrow()),
-                             overwrite_filter=In("event_hour", [h.isoformat() for h in hours]))
+        with t.transaction() as tx:  # one commit: the changed hours' rows replaced
+            tx.overwrite(rows.cast(t.schema().as_arrow()),
+                         overwrite_filter=In("event_hour", [h.isoformat() for h in changed]))
             cc.chaos("hot-commit")
-        out[table].update(committed=True, snapshot_id=t.current_snapshot().snapshot_id)
+        out[table].update(committed=True, rows=rows.num_rows, snapshot_id=t.current_snapshot().snapshot_id)
     return out
 
 
@@ -169,7 +195,8 @@ def main(argv: list[str]) -> int:
         print(f"hot_tier: {e}", file=sys.stderr)
         return 1
     print(json.dumps(out, separators=(",", ":")) if args.json else
-          "; ".join(f"{k}: {v['hours']} hours, {v['rows']} rows" for k, v in out.items()))
+          "; ".join(f"{k}: {v['hours']} hours{' committed' if v['committed'] else ''}"
+                    for k, v in out.items()))
     return 0
 
 

@@ -62,8 +62,8 @@ GROUP BY title_id, region, date_trunc('hour', event_time) ORDER BY event_hour, t
                       "events_canonical", ["event_time", "title_id", "region", "watched_ms", "stalled_ms"]),
     },
     "concurrent_viewers_by_hour": {
-        "hot": ((ATHENA / "hot_concurrent_viewers_by_hour.sql").read_text(), "hot_viewers_hour",
-                ["event_hour", "viewers", "sessions"]),
+        "hot": ((ATHENA / "hot_concurrent_viewers_by_hour.sql").read_text(), "hot_viewer_sessions_hour",
+                ["event_hour", "viewer_id", "session_id"]),
         "canonical": (f"""SELECT date_trunc('hour', event_time) AS event_hour, count(DISTINCT viewer_id) AS viewers,
   count(DISTINCT session_id) AS sessions FROM playback.events_canonical WHERE event_time >= {SINCE}
 GROUP BY date_trunc('hour', event_time) ORDER BY event_hour""", "events_canonical",

@@ -34,7 +34,7 @@ export const LEDGER_TABLE = 'royalty_ledger';
 export const CANONICAL_TABLE = 'events_canonical';
 export const CANONICAL_PREFIX = 'canonical/';
 /** The hot tier's rollup tables (infra/athena/hot/tables.sql) and their S3 prefix. */
-export const HOT_TABLES = ['hot_title_region_hour', 'hot_viewers_hour', 'hot_errors_hour'];
+export const HOT_TABLES = ['hot_title_region_hour', 'hot_viewer_sessions_hour', 'hot_errors_hour'];
 export const HOT_PREFIX = 'hot/';
 
 const STREAM_DLQ_SKIP: Skip = { id: 'CKV_AWS_116', comment: 'Invoked synchronously by an event-source mapping; failed batches go to the mapping\'s on-failure destination (poison-pill SQS DLQ), an async DLQ would never receive anything.' };

@@ -24,7 +24,7 @@ use serde_json::{json, Value};
 
 const HOT: [&str; 3] = [
     "hot_title_region_hour",
-    "hot_viewers_hour",
+    "hot_viewer_sessions_hour",
     "hot_errors_hour",
 ];
 

@@ -1,16 +1,18 @@
 //! The hot tier on Athena: after each merge, every rollup of
-//! infra/athena/hot/ is brought up to the canonical table (its watermark is the
-//! latest arrival its rows reflect; the MERGE recomputes the hours touched since,
-//! so a crash anywhere only means recomputing). The daily optimize drops hours
-//! older than the hot window. scripts/hot_tier.py runs the same files locally.
+//! infra/athena/hot/ is brought up to the canonical table: its watermark (the
+//! latest canonical arrival its rows reflect) is read, and its MERGE adds the
+//! canonical rows that arrived after it, the new watermark committed with them.
+//! The daily optimize drops hours older than the hot window. scripts/hot_tier.py
+//! runs the same files locally.
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
-use crate::sql::{render, ts};
+use crate::sql::render;
 use crate::JobError;
 
 pub const TABLES_SQL: &str = include_str!("../../../infra/athena/hot/tables.sql");
 pub const WATERMARK_SQL: &str = include_str!("../../../infra/athena/hot/watermark.sql");
+pub const EXPIRE_SQL: &str = include_str!("../../../infra/athena/hot/expire.sql");
 /// (table, its MERGE).
 pub const ROLLUPS: [(&str, &str); 3] = [
     (
@@ -18,8 +20,8 @@ pub const ROLLUPS: [(&str, &str); 3] = [
         include_str!("../../../infra/athena/hot/title_region_hour.sql"),
     ),
     (
-        "hot_viewers_hour",
-        include_str!("../../../infra/athena/hot/viewers_hour.sql"),
+        "hot_viewer_sessions_hour",
+        include_str!("../../../infra/athena/hot/viewer_sessions_hour.sql"),
     ),
     (
         "hot_errors_hour",
@@ -51,19 +53,42 @@ pub fn watermark_sql(table: &str) -> Result<String, JobError> {
     render(WATERMARK_SQL, &[("rollup", table)])
 }
 
+/// Microseconds, as Iceberg stores them: a watermark rounded down would make
+/// the additive MERGEs count the rows in the rounding gap twice.
+pub fn ts_exact(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+}
+
+fn window_start(now: DateTime<Utc>) -> String {
+    hot_from(now).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
 pub fn merge_sql(
     merge: &str,
     since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<String, JobError> {
-    let from = hot_from(now).format("%Y-%m-%d %H:%M:%S").to_string();
-    render(merge, &[("since", &ts(since)), ("hot_from", &from)])
+    render(
+        merge,
+        &[
+            ("since", &ts_exact(since)),
+            ("hot_from", &window_start(now)),
+        ],
+    )
 }
 
-/// Hours that left the hot window.
-pub fn expire_sql(database: &str, table: &str, now: DateTime<Utc>) -> String {
-    format!(
-        "DELETE FROM {database}.{table} WHERE event_hour < TIMESTAMP '{}'",
-        hot_from(now).format("%Y-%m-%d %H:%M:%S")
+/// Hours that left the hot window, except rows holding the watermark.
+pub fn expire_sql(
+    table: &str,
+    watermark: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<String, JobError> {
+    render(
+        EXPIRE_SQL,
+        &[
+            ("rollup", table),
+            ("hot_from", &window_start(now)),
+            ("watermark", &ts_exact(watermark)),
+        ],
     )
 }

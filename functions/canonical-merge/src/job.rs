@@ -214,15 +214,23 @@ async fn refresh_hot<E: SqlEngine>(
         exec(engine, report, &ddl).await?;
     }
     for (table, merge) in hot::ROLLUPS {
-        let got = exec(engine, report, &hot::watermark_sql(table)?).await?;
-        let since = match single(&got) {
-            Some(t) => parse_ts(t)?,
-            None => DateTime::<Utc>::UNIX_EPOCH,
-        };
+        let since = hot_watermark(engine, table, report).await?;
         exec(engine, report, &hot::merge_sql(merge, since, now)?).await?;
         report.hot += 1;
     }
     Ok(())
+}
+
+async fn hot_watermark<E: SqlEngine>(
+    engine: &E,
+    table: &str,
+    report: &mut Report,
+) -> Result<DateTime<Utc>, JobError> {
+    let got = exec(engine, report, &hot::watermark_sql(table)?).await?;
+    match single(&got) {
+        Some(t) => parse_ts(t),
+        None => Ok(DateTime::<Utc>::UNIX_EPOCH),
+    }
 }
 
 async fn optimize<E: SqlEngine>(
@@ -234,7 +242,8 @@ async fn optimize<E: SqlEngine>(
     let since = (now - Duration::days(i64::from(cfg.optimize_days))).date_naive();
     exec(engine, report, &sql::optimize_sql(&cfg.table, since)).await?;
     for (table, _) in hot::ROLLUPS {
-        exec(engine, report, &hot::expire_sql(&cfg.database, table, now)).await?;
+        let watermark = hot_watermark(engine, table, report).await?;
+        exec(engine, report, &hot::expire_sql(table, watermark, now)?).await?;
         report.hot += 1;
     }
     Ok(())

@@ -235,7 +235,7 @@ async fn an_athena_failure_fails_the_invocation() {
         ("AS watermark", 2),
         ("SELECT DISTINCT", 3),
         ("MERGE INTO playback.events_canonical", 4),
-        ("MERGE INTO playback.hot_viewers_hour", 11),
+        ("MERGE INTO playback.hot_viewer_sessions_hour", 11),
     ] {
         let fake = Fake {
             watermark: Some("2026-03-02 10:00:00".into()),
@@ -276,24 +276,49 @@ async fn a_bad_watermark_or_day_fails_the_invocation() {
 
 #[tokio::test]
 async fn optimize_compacts_and_expires_old_hot_hours_vacuum_runs_once() {
-    let fake = Fake::default();
+    let fake = Fake {
+        hot_watermark: Some("2026-03-02 11:40:00.123456".into()),
+        ..Fake::default()
+    };
     job::run(&fake, &cfg(), Action::Optimize, now(), &Metrics::memory())
         .await
         .unwrap();
     job::run(&fake, &cfg(), Action::Vacuum, now(), &Metrics::memory())
         .await
         .unwrap();
+    let seen = fake.seen();
     assert_eq!(
-        fake.seen(),
+        seen[0],
+        "OPTIMIZE playback.events_canonical REWRITE DATA USING BIN_PACK \
+         WHERE event_time >= TIMESTAMP '2026-02-28 00:00:00'"
+    );
+    let kinds = fake.kinds();
+    assert_eq!(
+        kinds[1..],
         [
-            "OPTIMIZE playback.events_canonical REWRITE DATA USING BIN_PACK \
-             WHERE event_time >= TIMESTAMP '2026-02-28 00:00:00'",
-            "DELETE FROM playback.hot_title_region_hour WHERE event_hour < TIMESTAMP '2026-02-23 00:00:00'",
-            "DELETE FROM playback.hot_viewers_hour WHERE event_hour < TIMESTAMP '2026-02-23 00:00:00'",
-            "DELETE FROM playback.hot_errors_hour WHERE event_hour < TIMESTAMP '2026-02-23 00:00:00'",
-            "VACUUM playback.events_canonical",
+            "hot-watermark",
+            "hot-expire",
+            "hot-watermark",
+            "hot-expire",
+            "hot-watermark",
+            "hot-expire",
+            "vacuum"
         ]
     );
+    for (stmt, (table, _)) in seen
+        .iter()
+        .filter(|s| kind(s) == "hot-expire")
+        .zip(crate::hot::ROLLUPS)
+    {
+        assert!(
+            stmt.contains(&format!("DELETE FROM playback.{table}")),
+            "{stmt}"
+        );
+        assert!(stmt.contains("event_hour < CAST('2026-02-23 00:00:00' AS TIMESTAMP)"));
+        // The rows holding the watermark stay, so it never moves back.
+        assert!(stmt.contains("max_ingest_time < CAST('2026-03-02 11:40:00.123456' AS TIMESTAMP)"));
+    }
+    assert_eq!(seen.last().unwrap(), "VACUUM playback.events_canonical");
 }
 
 #[test]
@@ -371,7 +396,7 @@ fn the_table_ddl_has_the_lake_columns() {
 }
 
 #[tokio::test]
-async fn each_rollup_recomputes_the_hours_touched_since_its_own_watermark() {
+async fn each_rollup_adds_the_rows_after_its_own_watermark() {
     let fake = Fake {
         watermark: Some("2026-03-02 10:00:00".into()),
         hot_watermark: Some("2026-03-02 09:15:00.250".into()),
@@ -386,7 +411,8 @@ async fn each_rollup_recomputes_the_hours_touched_since_its_own_watermark() {
     assert_eq!(merges.len(), 3);
     for (m, (table, _)) in merges.iter().zip(crate::hot::ROLLUPS) {
         assert!(m.contains(&format!("MERGE INTO playback.{table} AS t")));
-        assert!(m.contains("ingest_time > CAST('2026-03-02 09:15:00.250' AS TIMESTAMP)"));
+        // Microseconds: a rounded watermark would add rows twice.
+        assert!(m.contains("ingest_time > CAST('2026-03-02 09:15:00.250000' AS TIMESTAMP)"));
         assert!(m.contains("event_time >= CAST('2026-02-23 00:00:00' AS TIMESTAMP)"));
     }
     let creates = seen.iter().filter(|s| kind(s) == "hot-create");

@@ -17,14 +17,14 @@ PARTITIONED BY (day(event_hour))
 LOCATION 's3://{{bucket}}/{{hot_prefix}}title_region_hour/'
 TBLPROPERTIES ('table_type' = 'ICEBERG', 'format' = 'parquet', 'write_compression' = 'zstd')
 ;
-CREATE TABLE IF NOT EXISTS playback.hot_viewers_hour (
+CREATE TABLE IF NOT EXISTS playback.hot_viewer_sessions_hour (
   event_hour timestamp,
-  viewers bigint,
-  sessions bigint,
+  viewer_id string,
+  session_id string,
   max_ingest_time timestamp
 )
 PARTITIONED BY (day(event_hour))
-LOCATION 's3://{{bucket}}/{{hot_prefix}}viewers_hour/'
+LOCATION 's3://{{bucket}}/{{hot_prefix}}viewer_sessions_hour/'
 TBLPROPERTIES ('table_type' = 'ICEBERG', 'format' = 'parquet', 'write_compression' = 'zstd')
 ;
 CREATE TABLE IF NOT EXISTS playback.hot_errors_hour (
