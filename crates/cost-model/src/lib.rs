@@ -12,7 +12,8 @@
 //!   figures), `billing` (units and rounding);
 //! - `sizing`: service limits, and the stream at peak (records, shards);
 //! - one module per service: `kinesis`, `lambda` (with `windows`, the
-//!   qoe-alerts window store), `dynamodb`, `firehose`, `s3_athena`,
+//!   qoe-alerts window store), `dynamodb`, `firehose`, `s3_athena`, `canonical`
+//!   (the canonical Iceberg table's job and the hot tier),
 //!   `sqs_cloudwatch`;
 //! - `estimate`: the lines in the printed order, and their totals.
 //!
@@ -21,6 +22,7 @@
 pub mod prices;
 
 mod billing;
+mod canonical;
 mod dynamodb;
 mod estimate;
 mod firehose;

@@ -85,6 +85,16 @@ pub struct Params {
     pub adhoc_queries_per_day: f64,
     pub adhoc_days_per_query: f64,
     pub adhoc_row_fraction: f64,
+    /// Event days one canonical MERGE's target scan covers (today, yesterday,
+    /// and the days of late events in the window).
+    pub canonical_days_touched: f64,
+    /// Compressed bytes per row of a timestamp column (the watermark scan).
+    pub timestamp_bytes_per_row: f64,
+    /// The hot tier's questions asked a day (dashboards, ad hoc).
+    pub hot_queries_per_day: f64,
+    /// Bytes per event row the same question reads on the canonical table
+    /// (~3 columns).
+    pub hot_question_bytes_per_row: f64,
     pub lambda_record_overhead_bytes: f64,
     pub alarms: f64,
     pub dashboards: f64,
@@ -155,6 +165,10 @@ impl Default for Params {
             adhoc_queries_per_day: 6.0,
             adhoc_days_per_query: 1.0,
             adhoc_row_fraction: 0.5,
+            canonical_days_touched: 3.0,
+            timestamp_bytes_per_row: 4.0,
+            hot_queries_per_day: 200.0,
+            hot_question_bytes_per_row: 12.0,
             lambda_record_overhead_bytes: 450.0,
             alarms: 19.0,
             dashboards: 1.0,
