@@ -133,10 +133,14 @@ def connect(endpoint: str | None):
     return con
 
 
-def lake_columns_sql() -> str:
+def lake_column_types() -> list[tuple[str, str]]:
+    """(name, DuckDB type) of the raw table's columns, partition keys last."""
     cols = json.loads((ROOT / "events" / "lake-columns.json").read_text())
-    defs = [(c["name"], GLUE_TO_DUCKDB[c["type"]]) for c in cols["columns"] + cols["partition_keys"]]
-    return ", ".join(f"CAST(NULL AS {t}) AS {n}" for n, t in defs)
+    return [(c["name"], GLUE_TO_DUCKDB[c["type"]]) for c in cols["columns"] + cols["partition_keys"]]
+
+
+def lake_columns_sql() -> str:
+    return ", ".join(f"CAST(NULL AS {t}) AS {n}" for n, t in lake_column_types())
 
 
 def has_files(con, pattern: str) -> bool:
@@ -150,9 +154,13 @@ def create_views(con, root: str, prefix: str, ledger_prefix: str) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS playback")
     events = f"{root}/{prefix.strip('/')}/*/*/*.parquet"
     if has_files(con, events):
-        con.execute(
-            "CREATE VIEW playback.events AS SELECT * FROM read_parquet("
-            f"'{events}', hive_partitioning = true, hive_types = {{'dt': VARCHAR, 'hour': VARCHAR}})")
+        # As the Glue table reads them: files of an older contract version (v1:
+        # no startup_ms) beside newer ones, a column a file lacks is NULL.
+        scan = (f"read_parquet('{events}', hive_partitioning = true, union_by_name = true, "
+                "hive_types = {'dt': VARCHAR, 'hour': VARCHAR})")
+        have = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()}
+        absent = ", ".join(f"CAST(NULL AS {t}) AS {n}" for n, t in lake_column_types() if n not in have)
+        con.execute(f"CREATE VIEW playback.events AS SELECT *{', ' + absent if absent else ''} FROM {scan}")
     else:  # no data yet: an empty table with the lake's columns, so queries still bind
         con.execute(f"CREATE VIEW playback.events AS SELECT {lake_columns_sql()} WHERE false")
     ledger = f"{root}/{ledger_prefix.strip('/')}/*/*.parquet"

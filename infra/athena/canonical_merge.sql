@@ -26,7 +26,7 @@ USING (
 SELECT
   event_id, event_type, event_time, viewer_id, session_id, title_id, region,
   watched_ms, stalled_ms, bitrate_kbps, position_ms, device_platform, app_version,
-  error_code, schema_version, ingest_time, ingest_shard, ingest_seq, ingest_sub
+  error_code, startup_ms, schema_version, ingest_time, ingest_shard, ingest_seq, ingest_sub
 FROM (
   SELECT
     e.*,
@@ -53,9 +53,9 @@ ON t.event_id = s.event_id
 WHEN NOT MATCHED THEN INSERT (
   event_id, event_type, event_time, viewer_id, session_id, title_id, region,
   watched_ms, stalled_ms, bitrate_kbps, position_ms, device_platform, app_version,
-  error_code, schema_version, ingest_time, ingest_shard, ingest_seq, ingest_sub
+  error_code, startup_ms, schema_version, ingest_time, ingest_shard, ingest_seq, ingest_sub
 ) VALUES (
   s.event_id, s.event_type, s.event_time, s.viewer_id, s.session_id, s.title_id, s.region,
   s.watched_ms, s.stalled_ms, s.bitrate_kbps, s.position_ms, s.device_platform, s.app_version,
-  s.error_code, s.schema_version, s.ingest_time, s.ingest_shard, s.ingest_seq, s.ingest_sub
+  s.error_code, s.startup_ms, s.schema_version, s.ingest_time, s.ingest_shard, s.ingest_seq, s.ingest_sub
 )

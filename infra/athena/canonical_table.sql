@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS playback.events_canonical (
   device_platform string,
   app_version string,
   error_code string,
+  startup_ms bigint,
   schema_version int,
   ingest_time timestamp,
   ingest_shard string,

@@ -225,7 +225,7 @@ fn canonical_table_is_exactly_once_and_travels_in_time() -> Result<()> {
     }
     let cols =
         "event_id, event_type, event_time, viewer_id, session_id, title_id, region, watched_ms, \
-                stalled_ms, bitrate_kbps, position_ms, device_platform, app_version, error_code, \
+                stalled_ms, bitrate_kbps, position_ms, device_platform, app_version, error_code, startup_ms, \
                 schema_version, ingest_time, ingest_shard, ingest_seq, ingest_sub";
     let diff = lake.query(&format!(
         "WITH w AS (SELECT {cols} FROM (SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY \

@@ -217,10 +217,15 @@ fn with(field: &str, value: Option<Value>) -> String {
 fn known_gap(field: &str, value: &Option<Value>) -> Option<&'static str> {
     let int_field = matches!(
         field,
-        "schema_version" | "watched_ms" | "stalled_ms" | "bitrate_kbps" | "position_ms"
+        "schema_version"
+            | "watched_ms"
+            | "stalled_ms"
+            | "bitrate_kbps"
+            | "position_ms"
+            | "startup_ms"
     );
     let max = if field == "schema_version" {
-        1.0
+        playback_domain::event::SCHEMA_VERSION as f64
     } else {
         i64::MAX as f64
     };
@@ -342,6 +347,7 @@ fn the_schema_and_the_consumers_agree_on_edge_values() {
         "device_platform",
         "app_version",
         "error_code",
+        "startup_ms",
         "unknown_extra",
     ];
     let mut cases = 0;

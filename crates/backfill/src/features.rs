@@ -115,6 +115,7 @@ mod tests {
                         device_platform: Some(["tv", "web"][k % 2].into()),
                         app_version: None,
                         error_code: None,
+                        startup_ms: None,
                         schema_version: 1,
                         ingest_time: format!("2026-11-23T10:{:02}:{:02}.500Z", seq % 60, sub),
                         ingest_shard: format!("shardId-00000000000{shard}"),

@@ -118,6 +118,7 @@ mod tests {
             device_platform: Some("tv".into()),
             app_version: None,
             error_code: None,
+            startup_ms: None,
             schema_version: 1,
             ingest_time: "2026-11-23T10:00:05.123Z".into(),
             ingest_shard: shard.into(),

@@ -24,6 +24,7 @@ fn row(seq: u32, sub: u32, viewer: &str, title: &str, arrival: &str) -> LakeRow 
         device_platform: Some("tv".into()),
         app_version: None,
         error_code: None,
+        startup_ms: None,
         schema_version: 1,
         ingest_time: arrival.into(),
         ingest_shard: "shardId-000000000000".into(),

@@ -12,7 +12,7 @@ pub mod parquet_io;
 pub mod schema;
 pub mod store;
 
-pub use parquet_io::{read_rows, write_rows};
+pub use parquet_io::{read_rows, write_rows, write_rows_with};
 pub use playback_domain::lake::LakeRow;
 pub use store::{MemoryStore, ObjectStore, S3Store};
 

@@ -15,7 +15,7 @@ use arrow_array::types::{
 use arrow_array::{
     Array, ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
 };
-use arrow_schema::{DataType, Field, TimeUnit};
+use arrow_schema::{DataType, Field, SchemaRef, TimeUnit};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
@@ -44,7 +44,12 @@ pub fn writer_properties() -> WriterProperties {
 
 /// Encodes rows as one Parquet file (columns and types of [`arrow_schema`]).
 pub fn write_rows(rows: &[LakeRow]) -> Result<Vec<u8>, LakeError> {
-    let schema = arrow_schema();
+    write_rows_with(arrow_schema(), rows)
+}
+
+/// Encodes rows with `schema`, a subset of the lake's columns: a file as an
+/// older contract version's writer made it (v1: no startup_ms).
+pub fn write_rows_with(schema: SchemaRef, rows: &[LakeRow]) -> Result<Vec<u8>, LakeError> {
     let mut out = Vec::with_capacity(64 + rows.len() * 64);
     let mut writer = ArrowWriter::try_new(&mut out, schema.clone(), Some(writer_properties()))?;
     // One batch per row group keeps the Arrow copy of a large flush bounded.
@@ -88,6 +93,7 @@ fn column(field: &Field, rows: &[LakeRow]) -> Result<ArrayRef, LakeError> {
         ("stalled_ms", Int64) => oi(|r| r.stalled_ms),
         ("bitrate_kbps", Int64) => oi(|r| r.bitrate_kbps),
         ("position_ms", Int64) => oi(|r| r.position_ms),
+        ("startup_ms", Int64) => oi(|r| r.startup_ms),
         ("schema_version", Int32) => int32(name, rows, |r| r.schema_version)?,
         ("ingest_sub", Int32) => int32(name, rows, |r| r.ingest_sub)?,
         ("event_time", Timestamp(TimeUnit::Millisecond, _)) => {
@@ -173,6 +179,11 @@ fn rows_of_batch(b: &RecordBatch, out: &mut Vec<LakeRow>) -> Result<(), LakeErro
     };
     let (watched, stalled) = (i64s("watched_ms")?, i64s("stalled_ms")?);
     let (bitrate, position) = (i64s("bitrate_kbps")?, i64s("position_ms")?);
+    // A v1 file (written before schema_version 2) has no startup_ms: all null.
+    let startup = match b.column_by_name("startup_ms") {
+        Some(_) => Some(i64s("startup_ms")?),
+        None => None,
+    };
     let i32s = |name: &str| {
         col(name)?
             .as_primitive_opt::<Int32Type>()
@@ -213,6 +224,7 @@ fn rows_of_batch(b: &RecordBatch, out: &mut Vec<LakeRow>) -> Result<(), LakeErro
             device_platform: opt(platform, i),
             app_version: opt(app, i),
             error_code: opt(error, i),
+            startup_ms: startup.and_then(|a| oi(a, i)),
             schema_version: uint(schema_version, i, "schema_version")?,
             ingest_time: ts(&ingest_time, i, "ingest_time")?,
             ingest_shard: req(shard, i, "ingest_shard")?,
@@ -273,7 +285,8 @@ mod tests {
             device_platform: (i % 2 == 1).then(|| "tv".to_string()),
             app_version: Some("3.2.1".into()),
             error_code: None,
-            schema_version: 1,
+            startup_ms: (i % 4 == 0).then_some(1_200),
+            schema_version: 1 + (i % 4 == 0) as u32,
             ingest_time: "2026-11-23T10:00:05.123Z".into(),
             ingest_shard: "shardId-000000000001".into(),
             ingest_seq: format!("4960{i:020}"),
@@ -287,6 +300,21 @@ mod tests {
         let bytes = write_rows(&rows).unwrap();
         assert_eq!(&bytes[..4], b"PAR1");
         assert_eq!(read_rows(&bytes).unwrap(), rows);
+    }
+
+    #[test]
+    fn a_v1_file_without_startup_ms_reads_back_as_null() {
+        let lake = arrow_schema();
+        let v1: Vec<Field> = (lake.fields().iter())
+            .filter(|f| f.name() != "startup_ms")
+            .map(|f| f.as_ref().clone())
+            .collect();
+        let rows: Vec<LakeRow> = (0..8).map(row).collect();
+        let bytes = write_rows_with(Arc::new(arrow_schema::Schema::new(v1)), &rows).unwrap();
+        let back = read_rows(&bytes).unwrap();
+        assert!(back.iter().all(|r| r.startup_ms.is_none()));
+        let without = |r: &LakeRow| LakeRow { startup_ms: None, ..r.clone() };
+        assert_eq!(back, rows.iter().map(without).collect::<Vec<_>>());
     }
 
     #[test]

@@ -242,6 +242,8 @@ impl Generator {
             device_platform: Some(Cow::Borrowed(v.platform)),
             app_version: Some(Cow::Borrowed(v.app_version)),
             error_code: p.error_code.map(Cow::Borrowed),
+            startup_ms: None,
+            schema_version: playback_domain::event::SCHEMA_VERSION,
         };
         let buggy = self
             .cfg

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{format_rfc3339_ms, PlaybackEvent, SCHEMA_VERSION};
+use crate::event::{format_rfc3339_ms, PlaybackEvent};
 use crate::metrics::utc_day_hour;
 
 /// Where and when the stream received the event (Kinesis record metadata).
@@ -34,6 +34,8 @@ pub struct LakeRow {
     pub device_platform: Option<String>,
     pub app_version: Option<String>,
     pub error_code: Option<String>,
+    /// Since schema_version 2 (absent in older files: read as null).
+    pub startup_ms: Option<i64>,
     pub schema_version: u32,
     pub ingest_time: String,
     pub ingest_shard: String,
@@ -66,7 +68,8 @@ impl LakeRow {
             device_platform: own(&e.device_platform),
             app_version: own(&e.app_version),
             error_code: own(&e.error_code),
-            schema_version: SCHEMA_VERSION,
+            startup_ms: e.startup_ms,
+            schema_version: e.schema_version,
             ingest_time: format_rfc3339_ms(ingest.arrival_ms),
             ingest_shard: ingest.shard_id.to_string(),
             ingest_seq: ingest.sequence_number.to_string(),

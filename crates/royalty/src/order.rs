@@ -60,6 +60,7 @@ mod tests {
             device_platform: None,
             app_version: None,
             error_code: None,
+            startup_ms: None,
             schema_version: 1,
             ingest_time: ingest.into(),
             ingest_shard: shard.into(),

@@ -228,6 +228,26 @@ mod tests {
     }
 
     #[test]
+    fn rows_carry_the_declared_schema_version_and_startup_ms() {
+        let mut ev = sample();
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let v1 = String::from_utf8(b64.decode(&ev.records[0].data).unwrap()).unwrap();
+        let mut v2: serde_json::Value = serde_json::from_str(v1.trim()).unwrap();
+        v2["schema_version"] = 2.into();
+        v2["event_type"] = "session_start".into();
+        v2["startup_ms"] = 1_350.into();
+        ev.records[0].data = b64.encode(format!("{}\n{v1}", v2));
+        let resp = transform(&ev, Clock::at(1_795_430_000_000));
+        let text = String::from_utf8(resp.records[0].data.0.clone()).unwrap();
+        let rows: Vec<LakeRow> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let got: Vec<_> = rows.iter().map(|r| (r.schema_version, r.startup_ms)).collect();
+        assert_eq!(got, [(2, Some(1_350)), (1, None)]);
+    }
+
+    #[test]
     fn a_packed_record_yields_one_row_per_line() {
         let mut ev = sample();
         let b64 = base64::engine::general_purpose::STANDARD;

@@ -15,8 +15,9 @@ mod wire_fast;
 pub use time::{format_rfc3339_ms, parse_rfc3339_ms};
 use wire_fast::fast_wire;
 
-/// Version of the contract this code implements; events may omit it.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the contract this code implements; events may omit it (read as
+/// 1). Version 2 added `startup_ms`; older versions are still accepted.
+pub const SCHEMA_VERSION: u32 = 2;
 /// One event larger than this is refused (a record packs several, ~5 KB in all).
 pub const MAX_EVENT_BYTES: usize = 8 * 1024;
 /// Kinesis' own record limit; a larger payload can only be a producer bug.
@@ -115,6 +116,10 @@ pub struct PlaybackEvent<'a> {
     pub device_platform: Option<Cow<'a, str>>,
     pub app_version: Option<Cow<'a, str>>,
     pub error_code: Option<Cow<'a, str>>,
+    /// Play request to first frame (v2, on `session_start`).
+    pub startup_ms: Option<i64>,
+    /// The version the producer declared; absent or null is 1.
+    pub schema_version: u32,
 }
 
 pub type OwnedEvent = PlaybackEvent<'static>;
@@ -153,6 +158,8 @@ pub(crate) struct WireEvent<'a> {
     pub(crate) app_version: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub(crate) error_code: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub(crate) startup_ms: Option<i64>,
 }
 
 fn required<'a>(v: Option<Cow<'a, str>>, field: &'static str) -> Result<Cow<'a, str>, Reason> {
@@ -198,10 +205,9 @@ pub fn parse_event<'a>(
 }
 
 fn validate<'a>(w: WireEvent<'a>, now_ms: i64, skew_ms: i64) -> Result<PlaybackEvent<'a>, Reason> {
-    if let Some(v) = w.schema_version {
-        if v > SCHEMA_VERSION {
-            return Err(Reason::UnsupportedSchemaVersion(v));
-        }
+    let schema_version = w.schema_version.unwrap_or(1);
+    if schema_version > SCHEMA_VERSION {
+        return Err(Reason::UnsupportedSchemaVersion(schema_version));
     }
     let event_id = required(w.event_id, "event_id")?;
     let type_str = required(w.event_type, "event_type")?;
@@ -230,6 +236,8 @@ fn validate<'a>(w: WireEvent<'a>, now_ms: i64, skew_ms: i64) -> Result<PlaybackE
         device_platform: w.device_platform,
         app_version: w.app_version,
         error_code: w.error_code,
+        startup_ms: non_negative(w.startup_ms, "startup_ms")?,
+        schema_version,
     })
 }
 
@@ -253,13 +261,15 @@ impl PlaybackEvent<'_> {
             device_platform: self.device_platform.map(own),
             app_version: self.app_version.map(own),
             error_code: self.error_code.map(own),
+            startup_ms: self.startup_ms,
+            schema_version: self.schema_version,
         }
     }
 
     /// The contract's JSON form (what producers send and Firehose lands).
     pub fn to_json(&self) -> String {
         let mut v = serde_json::json!({
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": self.schema_version,
             "event_id": self.event_id,
             "event_type": self.event_type.as_str(),
             "event_time": format_rfc3339_ms(self.event_time_ms),
@@ -274,6 +284,7 @@ impl PlaybackEvent<'_> {
             ("stalled_ms", self.stalled_ms),
             ("bitrate_kbps", self.bitrate_kbps),
             ("position_ms", self.position_ms),
+            ("startup_ms", self.startup_ms),
         ];
         for (k, n) in nums {
             if let Some(n) = n {
@@ -291,5 +302,47 @@ impl PlaybackEvent<'_> {
             }
         }
         v.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const START: &str = r#"{"event_id":"e1","event_type":"session_start","event_time":"2026-11-23T10:00:00.000Z","viewer_id":"v","session_id":"s","title_id":"t","region":"eu""#;
+
+    fn parse(extra: &str) -> Result<OwnedEvent, InvalidEvent> {
+        parse_event(&format!("{START}{extra}}}"), i64::MAX / 2, 0).map(PlaybackEvent::into_owned)
+    }
+
+    #[test]
+    fn v2_startup_ms_is_read_and_v1_events_still_parse() {
+        let v2 = parse(r#","schema_version":2,"startup_ms":1450"#).unwrap();
+        assert_eq!((v2.startup_ms, v2.schema_version), (Some(1450), 2));
+        let v1 = parse(r#","schema_version":1"#).unwrap();
+        assert_eq!((v1.startup_ms, v1.schema_version), (None, 1));
+        // Absent means 1 (the contract's rule), so the lake records it as 1.
+        assert_eq!(parse("").unwrap().schema_version, 1);
+        // The slow path (an escape sends the line to serde_json) reads it too.
+        let slow = parse(r#","region2":"\u0041","startup_ms":7"#).unwrap();
+        assert_eq!(slow.startup_ms, Some(7));
+    }
+
+    #[test]
+    fn startup_ms_is_a_non_negative_duration() {
+        let err = parse(r#","schema_version":2,"startup_ms":-1"#).unwrap_err();
+        assert_eq!(err.reason, Reason::NegativeDuration("startup_ms"));
+        assert_eq!(err.event_id.as_deref(), Some("e1"));
+        let err = parse(r#","schema_version":3"#).unwrap_err();
+        assert_eq!(err.reason, Reason::UnsupportedSchemaVersion(3));
+    }
+
+    #[test]
+    fn to_json_keeps_the_declared_version_and_startup_ms() {
+        for extra in [r#","schema_version":2,"startup_ms":900"#, r#","schema_version":1"#] {
+            let e = parse(extra).unwrap();
+            let back = parse_event(&e.to_json(), i64::MAX / 2, 0).unwrap().into_owned();
+            assert_eq!(back, e);
+        }
     }
 }

@@ -47,6 +47,7 @@ pub(super) fn fast_wire(json: &str) -> Option<WireEvent<'_>> {
         device_platform: None,
         app_version: None,
         error_code: None,
+        startup_ms: None,
     };
     let mut seen = 0u16;
     ws(&mut i);
@@ -121,6 +122,7 @@ pub(super) fn fast_wire(json: &str) -> Option<WireEvent<'_>> {
                 "device_platform" => 12,
                 "app_version" => 13,
                 "error_code" => 14,
+                "startup_ms" => 15,
                 _ => return None,
             };
             if seen & (1 << slot) != 0 {
@@ -161,7 +163,8 @@ pub(super) fn fast_wire(json: &str) -> Option<WireEvent<'_>> {
                 11 => w.position_ms = int(v)?,
                 12 => w.device_platform = text(v)?,
                 13 => w.app_version = text(v)?,
-                _ => w.error_code = text(v)?,
+                14 => w.error_code = text(v)?,
+                _ => w.startup_ms = int(v)?,
             }
             ws(&mut i);
             match b.get(i)? {

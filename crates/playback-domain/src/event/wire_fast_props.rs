@@ -6,7 +6,7 @@ use proptest::sample::{select, Index};
 
 use super::*;
 
-const KEYS: [&str; 15] = [
+const KEYS: [&str; 16] = [
     "schema_version",
     "event_id",
     "event_type",
@@ -22,6 +22,7 @@ const KEYS: [&str; 15] = [
     "device_platform",
     "app_version",
     "error_code",
+    "startup_ms",
 ];
 
 /// `cases` per property; PROPTEST_CASES=N runs N instead (a deeper search).
@@ -49,6 +50,7 @@ fn loadgen_event() -> impl Strategy<Value = OwnedEvent> {
             800i64, 1_500, 3_000, 4_500, 6_000, 8_000, 12_000,
         ])),
         proptest::option::of(0i64..=14_400_000),
+        proptest::option::of(0i64..=60_000),
     );
     let labels = (
         select(vec!["us-east", "eu-west", "us-west", "ap-south", "sa-east"]),
@@ -64,7 +66,7 @@ fn loadgen_event() -> impl Strategy<Value = OwnedEvent> {
         labels,
     )
         .prop_map(
-            |((viewer, session, seq), event_type, t, (w, st, br, pos), (r, p, v, err))| {
+            |((viewer, session, seq), event_type, t, (w, st, br, pos, su), (r, p, v, err))| {
                 let session_id = format!("s{viewer:06}-{session}");
                 OwnedEvent {
                     event_id: Cow::Owned(format!("{session_id}-{seq}")),
@@ -81,6 +83,9 @@ fn loadgen_event() -> impl Strategy<Value = OwnedEvent> {
                     device_platform: Some(Cow::Borrowed(p)),
                     app_version: Some(Cow::Borrowed(v)),
                     error_code: err.map(Cow::Borrowed),
+                    // v1 players send no startup_ms.
+                    startup_ms: su,
+                    schema_version: if su.is_some() { 2 } else { 1 },
                 }
             },
         )

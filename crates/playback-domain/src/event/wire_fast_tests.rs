@@ -31,7 +31,8 @@ fn key(w: &WireEvent<'_>) -> String {
             w.position_ms,
             &w.device_platform,
             &w.app_version,
-            &w.error_code
+            &w.error_code,
+            w.startup_ms
         )
     )
 }
@@ -157,6 +158,9 @@ fn fast_parser_agrees_with_serde_json() {
         (r#"{"watched_ms":-999999999999999999}"#, true),
         (r#"{"watched_ms":0}"#, true),
         (r#"{"schema_version":4294967295}"#, true),
+        (r#"{"schema_version":2,"startup_ms":1234}"#, true),
+        (r#"{"startup_ms":null}"#, true),
+        (r#"{"startup_ms":-1}"#, true),
         (r#"{"event_id":"a\"b"}"#, false),
         (r#"{"watched_ms":1.5}"#, false),
         (r#"{"watched_ms":01}"#, false),
@@ -169,6 +173,8 @@ fn fast_parser_agrees_with_serde_json() {
         (r#"{"event_id":"a""#, false),
         (r#"{"event_id":"a"} x"#, false),
         (r#"{"schema_version":-1}"#, false),
+        (r#"{"startup_ms":"1234"}"#, false),
+        (r#"{"startup_ms":1,"startup_ms":2}"#, false),
         (r#"{"schema_version":4294967296}"#, false),
         (r#"{"watched_ms":99999999999999999999}"#, false),
         (r#"{"watched_ms":9223372036854775807}"#, false),

@@ -104,6 +104,7 @@ impl Gen {
             device_platform: Some("tv".into()),
             app_version: Some("5.1.0".into()),
             error_code: None,
+            startup_ms: None,
             schema_version: 1,
             ingest_time: String::new(),
             ingest_shard: String::new(),
