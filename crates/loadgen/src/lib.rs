@@ -25,6 +25,7 @@ pub mod runner;
 pub mod scenario;
 mod session;
 pub mod sinks;
+pub mod startup;
 
 pub use config::ScenarioConfig;
 pub use error::LoadgenError;

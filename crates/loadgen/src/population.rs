@@ -48,6 +48,7 @@ pub enum Stream {
     Late = 5,
     Retry = 6,
     Release = 7,
+    Startup = 8,
 }
 
 /// A deterministic RNG for one stream of one seed.

@@ -20,6 +20,7 @@ use crate::population::{rng_for, Population, RateGate, Stream, BITRATE_LADDER};
 use crate::release::ReleaseAt;
 pub use crate::session::{events_per_interval, EVENTS_PER_INTERVAL, MEAN_SESSION_S};
 use crate::session::{plan_interval, IncidentAt, IntervalEnv, Planned, Session};
+use crate::startup;
 
 /// One generated event line and its ledger entry (`record`/`line` are set when packed).
 #[derive(Debug, Clone)]
@@ -39,6 +40,8 @@ pub struct Generator {
     rng_late: StdRng,
     /// The bad release's draws, and those of every retry session.
     rng_release: StdRng,
+    /// startup_ms draws: a stream of its own, so the v2 field shifts nothing else.
+    rng_startup: StdRng,
     corrupt_gate: RateGate,
     late_gate: RateGate,
     heap: BinaryHeap<Reverse<(i64, u64, usize)>>,
@@ -90,6 +93,7 @@ impl Generator {
             rng: rng_for(cfg.seed, Stream::Sessions),
             rng_incident: rng_for(cfg.seed, Stream::Incident),
             rng_release: rng_for(cfg.seed, Stream::Release),
+            rng_startup: rng_for(cfg.seed, Stream::Startup),
             release: ReleaseAt::of(&cfg),
             sessions_of: vec![0; pop.viewers.len()],
             pop,
@@ -227,6 +231,13 @@ impl Generator {
         let v = &self.pop.viewers[s.viewer];
         let event_id = format!("{}-{}", s.id, s.seq);
         s.seq += 1;
+        let schema_version = startup::schema_version(v);
+        let startup_ms = (p.kind == EventType::SessionStart && schema_version >= 2).then(|| {
+            let slow = self.incident.as_ref().is_some_and(|i| {
+                i.title == s.title && i.region == v.region && (i.start_ms..i.end_ms).contains(&p.at)
+            });
+            startup::draw(&mut self.rng_startup, slow)
+        });
         let mut event: OwnedEvent = OwnedEvent {
             event_id: Cow::Owned(event_id),
             event_type: p.kind,
@@ -242,8 +253,8 @@ impl Generator {
             device_platform: Some(Cow::Borrowed(v.platform)),
             app_version: Some(Cow::Borrowed(v.app_version)),
             error_code: p.error_code.map(Cow::Borrowed),
-            startup_ms: None,
-            schema_version: playback_domain::event::SCHEMA_VERSION,
+            startup_ms,
+            schema_version,
         };
         let buggy = self
             .cfg
