@@ -2,6 +2,8 @@
 """Incremental job: raw lake -> the canonical Iceberg table playback.events_canonical.
 
 One run = one arrival window (watermark, horizon]:
+  0. schema: lake columns the table lacks (startup_ms, schema_version 2) are
+     added in place (Iceberg schema evolution: no data file rewritten);
   1. watermark: read from the table's current snapshot (the job's progress is
      committed with the data, so the two can never disagree);
   2. horizon: --until, else now - --settle-s (rows must have landed: Firehose
@@ -125,6 +127,7 @@ def run(args) -> dict:
     if args.reset:
         cc.drop_entry(catalog)
     table = cc.load_table(catalog, create=True)
+    added = cc.evolve_schema(table)
     base = table.current_snapshot()
     prev = cc.watermark(table)
     watermark = parse_ts(prev) if prev else EPOCH
@@ -132,7 +135,7 @@ def run(args) -> dict:
         datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=args.settle_s))
     out = {"table": cc.IDENTIFIER, "watermark": fmt(watermark), "horizon": fmt(horizon), "committed": False,
            "candidates": 0, "rows_added": 0, "event_days": [],
-           "snapshot_id": base.snapshot_id if base else None}
+           "snapshot_id": base.snapshot_id if base else None, "columns_added": added}
     if horizon <= watermark:
         return out
     winners = select_winners(args, watermark, horizon)
@@ -144,7 +147,8 @@ def run(args) -> dict:
         return out  # the watermark stays: the next run re-reads this window, finds nothing again
     # Sorted by day and id: deterministic files, tight min/max stats for pruning.
     new = new.sort_by([("event_time", "ascending"), ("event_id", "ascending")])
-    new = new.cast(table.schema().as_arrow())
+    # By name: a column added by evolution sits at the table's end.
+    new = new.select(table.schema().column_names).cast(table.schema().as_arrow())
     props = {cc.WATERMARK_KEY: fmt(horizon), "playback.previous-watermark": fmt(watermark),
              "playback.job": "canonical"}
     from pyiceberg.exceptions import CommitFailedException

@@ -126,6 +126,20 @@ def load_table(catalog, create: bool):
     return table
 
 
+def evolve_schema(table) -> list[str]:
+    """Adds the lake columns the table lacks (a table made by an older release:
+    startup_ms came with schema_version 2). A metadata commit only: data files
+    stay as they are, old rows read the new columns as NULL, and a snapshot made
+    before keeps its own schema for time travel. Returns the names added."""
+    want = iceberg_schema()
+    have = {f.name for f in table.schema().fields}
+    missing = [f.name for f in want.fields if f.name not in have]
+    if missing:
+        with table.update_schema() as update:
+            update.union_by_name(want)
+    return missing
+
+
 def drop_entry(catalog) -> None:
     """Forgets the table in the catalog (files stay): for a catalog whose emulator is gone."""
     from pyiceberg.exceptions import NoSuchTableError

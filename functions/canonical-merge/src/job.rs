@@ -148,6 +148,32 @@ pub async fn run<E: SqlEngine>(
     result.map(|()| report)
 }
 
+/// Schema evolution: a table created by an older release lacks the columns
+/// added to the contract since (startup_ms in v2); Iceberg adds them in place.
+async fn add_missing_columns<E: SqlEngine>(
+    engine: &E,
+    cfg: &Config,
+    report: &mut Report,
+) -> Result<(), JobError> {
+    let got = exec(engine, report, &sql::columns_sql(&cfg.table)?).await?;
+    let have: Vec<String> = (got.rows.iter())
+        .filter_map(|r| r.first().cloned().flatten())
+        .map(|c| c.trim().to_lowercase())
+        .collect();
+    if have.is_empty() {
+        // Not an answer to act on: adding every column would fail anyway.
+        return Err(JobError::Answer(format!("{}: no columns listed", cfg.table)));
+    }
+    let missing: Vec<_> = (sql::table_columns()?.into_iter())
+        .filter(|(n, _)| !have.iter().any(|h| h == n))
+        .collect();
+    if !missing.is_empty() {
+        tracing::info!(?missing, table = %cfg.table, "adding columns (schema evolution)");
+        exec(engine, report, &sql::add_columns_sql(&missing)?).await?;
+    }
+    Ok(())
+}
+
 async fn merge<E: SqlEngine>(
     engine: &E,
     cfg: &Config,
@@ -160,6 +186,7 @@ async fn merge<E: SqlEngine>(
         u64::from(cfg.retention_days) * 86_400,
     )?;
     exec(engine, report, &ddl).await?;
+    add_missing_columns(engine, cfg, report).await?;
     let horizon = horizon(cfg, now);
     report.horizon = Some(horizon);
     let got = exec(

@@ -8,6 +8,7 @@ use crate::JobError;
 pub const TABLE_SQL: &str = include_str!("../../../infra/athena/canonical_table.sql");
 pub const WATERMARK_SQL: &str = include_str!("../../../infra/athena/canonical_watermark.sql");
 pub const MERGE_SQL: &str = include_str!("../../../infra/athena/canonical_merge.sql");
+pub const ADD_COLUMNS_SQL: &str = include_str!("../../../infra/athena/canonical_add_columns.sql");
 
 /// The format the templates' `CAST('...' AS TIMESTAMP)` accept (UTC).
 pub const TS_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.3f";
@@ -115,6 +116,45 @@ pub fn table_sql(bucket: &str, prefix: &str, snapshot_age_s: u64) -> Result<Stri
             ("snapshot_age_s", &age),
         ],
     )
+}
+
+/// (name, type) of the columns canonical_table.sql declares, in order.
+pub fn table_columns() -> Result<Vec<(&'static str, &'static str)>, JobError> {
+    let bad = || JobError::Template("canonical_table.sql: no column list".into());
+    let open = "events_canonical (";
+    let start = TABLE_SQL.find(open).ok_or_else(bad)? + open.len();
+    let end = start + TABLE_SQL[start..].find("\n)\n").ok_or_else(bad)?;
+    TABLE_SQL[start..end]
+        .split(',')
+        .map(|c| {
+            let mut w = c.split_whitespace();
+            match (w.next(), w.next(), w.next()) {
+                (Some(n), Some(t), None) => Ok((n, t)),
+                _ => Err(bad()),
+            }
+        })
+        .collect()
+}
+
+/// The columns the table has now (Athena's information_schema, lower case).
+pub fn columns_sql(table: &str) -> Result<String, JobError> {
+    let (schema, name) = table
+        .split_once('.')
+        .filter(|(s, n)| ![s, n].iter().any(|p| p.is_empty() || p.contains('\'')))
+        .ok_or_else(|| JobError::Template(format!("table {table:?} is not schema.name")))?;
+    Ok(format!(
+        "SELECT column_name FROM information_schema.columns \
+         WHERE table_schema = '{schema}' AND table_name = '{name}'"
+    ))
+}
+
+/// ALTER TABLE ... ADD COLUMNS for `missing` (name, type) pairs.
+pub fn add_columns_sql(missing: &[(&str, &str)]) -> Result<String, JobError> {
+    if missing.is_empty() {
+        return Err(JobError::Template("no columns to add".into()));
+    }
+    let cols: Vec<String> = missing.iter().map(|(n, t)| format!("{n} {t}")).collect();
+    render(ADD_COLUMNS_SQL, &[("columns", &cols.join(", "))])
 }
 
 pub fn watermark_sql(since: DateTime<Utc>) -> Result<String, JobError> {

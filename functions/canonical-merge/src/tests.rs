@@ -13,6 +13,8 @@ struct Fake {
     watermark: Option<String>,
     hot_watermark: Option<String>,
     days: Vec<&'static str>,
+    /// The table's columns (None: those of canonical_table.sql).
+    columns: Option<Vec<&'static str>>,
     fail_on: Option<&'static str>,
     seen: Mutex<Vec<String>>,
 }
@@ -44,6 +46,10 @@ fn kind(s: &str) -> &'static str {
         "hot-expire"
     } else if body.starts_with("CREATE TABLE IF NOT EXISTS") {
         "create"
+    } else if body.contains("information_schema.columns") {
+        "columns"
+    } else if body.starts_with("ALTER TABLE") {
+        "alter"
     } else if body.contains("AS watermark") {
         "watermark"
     } else if body.starts_with("SELECT DISTINCT") {
@@ -68,6 +74,12 @@ impl SqlEngine for Fake {
         let rows = match kind(stmt) {
             "watermark" => vec![vec![self.watermark.clone()]],
             "hot-watermark" => vec![vec![self.hot_watermark.clone()]],
+            "columns" => match &self.columns {
+                Some(c) => c.iter().map(|n| vec![Some(n.to_string())]).collect(),
+                None => (sql::table_columns().unwrap().iter())
+                    .map(|(n, _)| vec![Some(n.to_uppercase())])
+                    .collect(),
+            },
             "days" => self
                 .days
                 .iter()
@@ -140,15 +152,15 @@ async fn a_merge_run_creates_reads_the_watermark_the_days_then_merges() {
         .unwrap();
     assert_eq!(
         fake.kinds(),
-        with_hot(&["create", "watermark", "days", "merge"])
+        with_hot(&["create", "columns", "watermark", "days", "merge"])
     );
     assert!(r.merged);
     assert_eq!(r.hot, 3);
-    assert_eq!(r.statements, 13);
-    assert_eq!(r.bytes_scanned, 13_000);
+    assert_eq!(r.statements, 14);
+    assert_eq!(r.bytes_scanned, 14_000);
     let seen = fake.seen();
     // horizon = now - settle; the window starts at the watermark's hour.
-    let merge = &seen[3];
+    let merge = &seen[4];
     assert!(merge.contains("ingest_time > CAST('2026-03-02 10:00:00.500' AS TIMESTAMP)"));
     assert!(merge.contains("ingest_time <= CAST('2026-03-02 11:50:00.000' AS TIMESTAMP)"));
     assert!(merge.contains("dt >= '2026-03-02'") && merge.contains("hour >= '10'"));
@@ -161,14 +173,14 @@ async fn a_merge_run_creates_reads_the_watermark_the_days_then_merges() {
     ));
     assert!(!merge.contains("{{"), "unresolved placeholder in {merge}");
     // The watermark reads event days from horizon - lookback (3 days).
-    assert!(seen[1].contains("event_time >= CAST('2026-02-27 00:00:00.000' AS TIMESTAMP)"));
+    assert!(seen[2].contains("event_time >= CAST('2026-02-27 00:00:00.000' AS TIMESTAMP)"));
     // The days query runs the same window's selection.
-    assert!(seen[2].contains("ingest_time > CAST('2026-03-02 10:00:00.500' AS TIMESTAMP)"));
+    assert!(seen[3].contains("ingest_time > CAST('2026-03-02 10:00:00.500' AS TIMESTAMP)"));
     assert!(seen[0].contains("LOCATION 's3://lake-bucket/canonical/'"));
     assert!(seen[0].contains("'vacuum_max_snapshot_age_seconds' = '3024000'"));
     // Lag after a merge: now - horizon = the settle time.
     assert_eq!(metric(&m, "CanonicalWatermarkLagSeconds"), Some(600.0));
-    assert_eq!(metric(&m, "CanonicalBytesScanned"), Some(13_000.0));
+    assert_eq!(metric(&m, "CanonicalBytesScanned"), Some(14_000.0));
     assert_eq!(metric(&m, "CanonicalFailures"), Some(0.0));
 }
 
@@ -183,7 +195,7 @@ async fn an_empty_table_starts_from_the_configured_start() {
         .await
         .unwrap();
     assert_eq!(r.watermark, Some(DateTime::<Utc>::UNIX_EPOCH));
-    let merge = &fake.seen()[3];
+    let merge = &fake.seen()[4];
     assert!(merge.contains("ingest_time > CAST('1970-01-01 00:00:00.000' AS TIMESTAMP)"));
     assert!(merge.contains("dt >= '1970-01-01'"));
 }
@@ -204,7 +216,7 @@ async fn no_merge_when_the_horizon_is_not_past_the_watermark() {
         // after its merge left them behind).
         assert_eq!(
             fake.kinds(),
-            with_hot(&["create", "watermark"]),
+            with_hot(&["create", "columns", "watermark"]),
             "watermark {wm}"
         );
         assert!(!r.merged);
@@ -224,7 +236,10 @@ async fn no_merge_when_the_window_has_no_rows() {
     let r = job::run(&fake, &cfg(), Action::Merge, now(), &Metrics::memory())
         .await
         .unwrap();
-    assert_eq!(fake.kinds(), with_hot(&["create", "watermark", "days"]));
+    assert_eq!(
+        fake.kinds(),
+        with_hot(&["create", "columns", "watermark", "days"])
+    );
     assert!(!r.merged);
 }
 
@@ -232,10 +247,11 @@ async fn no_merge_when_the_window_has_no_rows() {
 async fn an_athena_failure_fails_the_invocation() {
     for (fail_on, ran) in [
         ("CREATE TABLE", 1),
-        ("AS watermark", 2),
-        ("SELECT DISTINCT", 3),
-        ("MERGE INTO playback.events_canonical", 4),
-        ("MERGE INTO playback.hot_viewer_sessions_hour", 11),
+        ("information_schema", 2),
+        ("AS watermark", 3),
+        ("SELECT DISTINCT", 4),
+        ("MERGE INTO playback.events_canonical", 5),
+        ("MERGE INTO playback.hot_viewer_sessions_hour", 12),
     ] {
         let fake = Fake {
             watermark: Some("2026-03-02 10:00:00".into()),
@@ -257,6 +273,52 @@ async fn an_athena_failure_fails_the_invocation() {
 }
 
 #[tokio::test]
+async fn a_table_of_an_older_schema_gains_the_missing_columns_in_place() {
+    // A v1 table: every column but startup_ms.
+    let v1: Vec<&'static str> = (sql::table_columns().unwrap().into_iter())
+        .map(|(n, _)| n)
+        .filter(|n| *n != "startup_ms")
+        .collect();
+    let fake = Fake {
+        watermark: Some("2026-03-02 10:00:00".into()),
+        days: vec!["2026-03-02"],
+        columns: Some(v1),
+        ..Fake::default()
+    };
+    let r = job::run(&fake, &cfg(), Action::Merge, now(), &Metrics::memory())
+        .await
+        .unwrap();
+    assert_eq!(
+        fake.kinds(),
+        with_hot(&["create", "columns", "alter", "watermark", "days", "merge"])
+    );
+    assert!(r.merged);
+    let seen = fake.seen();
+    assert!(seen[1].contains(
+        "FROM information_schema.columns WHERE table_schema = 'playback' \
+         AND table_name = 'events_canonical'"
+    ));
+    let alter: Vec<&str> = (seen[2].lines())
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect();
+    assert_eq!(
+        alter,
+        ["ALTER TABLE playback.events_canonical ADD COLUMNS (startup_ms bigint)"]
+    );
+    // The MERGE then writes the new column.
+    assert!(seen[5].contains("s.startup_ms"));
+
+    // An answer without columns is not read as "every column is missing".
+    let fake = Fake {
+        columns: Some(vec![]),
+        ..Fake::default()
+    };
+    let got = job::run(&fake, &cfg(), Action::Merge, now(), &Metrics::memory()).await;
+    assert!(matches!(got, Err(JobError::Answer(_))), "{got:?}");
+    assert_eq!(fake.kinds(), ["create", "columns"]);
+}
+
+#[tokio::test]
 async fn a_bad_watermark_or_day_fails_the_invocation() {
     let fake = Fake {
         watermark: Some("yesterday".into()),
@@ -271,7 +333,7 @@ async fn a_bad_watermark_or_day_fails_the_invocation() {
     };
     let got = job::run(&fake, &cfg(), Action::Merge, now(), &Metrics::memory()).await;
     assert!(matches!(got, Err(JobError::Answer(_))), "{got:?}");
-    assert_eq!(fake.kinds(), ["create", "watermark", "days"]);
+    assert_eq!(fake.kinds(), ["create", "columns", "watermark", "days"]);
 }
 
 #[tokio::test]
@@ -349,6 +411,8 @@ fn the_rendered_statements_have_no_placeholders_left() {
         sql::days_sql(wm, now()).unwrap(),
         sql::table_sql("b", "canonical/", 1).unwrap(),
         sql::watermark_sql(wm).unwrap(),
+        sql::add_columns_sql(&[("startup_ms", "bigint")]).unwrap(),
+        sql::columns_sql("playback.events_canonical").unwrap(),
     ] {
         assert!(!s.contains("{{") && !s.contains("}}"), "{s}");
         assert!(!s.contains('\u{0}'));
@@ -360,6 +424,9 @@ fn the_rendered_statements_have_no_placeholders_left() {
     ));
     assert!(sql::render("a '{{v}}'", &[("v", "x' OR '1")]).is_err());
     assert!(sql::target_days(&[]).is_err());
+    assert!(sql::add_columns_sql(&[]).is_err());
+    assert!(sql::columns_sql("events_canonical").is_err());
+    assert!(sql::columns_sql("playback.x' OR '1").is_err());
 }
 
 #[test]
@@ -391,6 +458,10 @@ fn the_table_ddl_has_the_lake_columns() {
         })
         .collect();
     assert_eq!(got, want);
+    let parsed: Vec<(String, String)> = (sql::table_columns().unwrap().into_iter())
+        .map(|(n, t)| (n.into(), t.into()))
+        .collect();
+    assert_eq!(parsed, want);
     assert!(ddl.contains("PARTITIONED BY (day(event_time))"));
     assert!(ddl.contains("'table_type' = 'ICEBERG'"));
 }
