@@ -138,6 +138,39 @@ fn named_queries_count_each_event_once() -> Result<()> {
         .collect();
     let want: Vec<(usize, usize)> = hours.values().map(|(v, s)| (v.len(), s.len())).collect();
     assert_eq!(got, want, "viewers, sessions per hour");
+
+    // Startup time per title x region x event day: p50/p95 of the v2
+    // session_starts' startup_ms (each event once; v1 players send none), the
+    // nearest-rank values lake_query.py computes for approx_percentile.
+    let mut starts: BTreeMap<(String, String, String), Vec<i64>> = BTreeMap::new();
+    let mut once = BTreeSet::new();
+    for r in rows.iter().filter(|r| r.event_type == "session_start") {
+        if let (true, Some(ms)) = (once.insert(r.event_id.as_str()), r.startup_ms) {
+            let day = r.event_time[..10].to_string();
+            let key = (r.title_id.clone(), r.region.clone(), day);
+            starts.entry(key).or_default().push(ms);
+        }
+    }
+    let rank = |v: &[i64], q: f64| v[((v.len() as f64 * q).ceil() as usize).max(1) - 1];
+    let want: BTreeMap<_, _> = starts
+        .into_iter()
+        .map(|(k, mut v)| {
+            v.sort_unstable();
+            let stats = [v.len() as i64, rank(&v, 0.5), rank(&v, 0.95)];
+            (k, stats.map(|n| n.to_string()).to_vec())
+        })
+        .collect();
+    ensure!(want.len() >= 20, "{} startup groups", want.len());
+    let (cols, got) = query(&dir, "startup_time_by_title_region_day.sql")?;
+    assert_eq!(
+        cols,
+        ["title_id", "region", "event_day", "starts", "p50_startup_ms", "p95_startup_ms"]
+    );
+    let got: BTreeMap<_, _> = got
+        .into_iter()
+        .map(|r| ((r[0].clone(), r[1].clone(), r[2].clone()), r[3..].to_vec()))
+        .collect();
+    assert_eq!(got, want, "startup p50/p95 per title, region, day");
     std::fs::remove_dir_all(&dir).ok();
     Ok(())
 }
