@@ -40,12 +40,15 @@ fn v1_release(at: &Path) -> Result<PathBuf> {
         t.replace(v2, "")
     })?;
     copy("infra/athena/canonical_merge.sql", &|t| {
-        let v1 = t.replace("s.startup_ms, ", "s.").replace("startup_ms, ", "");
+        let v1 = t.replace("s.startup_ms, ", "").replace("startup_ms, ", "");
         assert!(!v1.contains("startup_ms"), "{v1}");
         v1
     })?;
     Ok(at.to_path_buf())
 }
+
+/// A snapshot's data files (paths) and its schema's column names.
+type Snapshot = (Vec<String>, Vec<String>);
 
 struct Job<'a> {
     release: &'a Path,
@@ -87,8 +90,8 @@ impl Job<'_> {
         ))
     }
 
-    /// Per snapshot id: its data files (paths) and the schema's column names.
-    fn snapshots(&self) -> Result<BTreeMap<String, (Vec<String>, Vec<String>)>> {
+    /// Every snapshot by id.
+    fn snapshots(&self) -> Result<BTreeMap<String, Snapshot>> {
         let code = "import json, sys\n\
             sys.path.insert(0, sys.argv[1])\n\
             import canonical_catalog as cc\n\
@@ -104,16 +107,28 @@ impl Job<'_> {
             .arg(self.release.join("scripts"))
             .arg(self.lake)
             .output()?;
-        ensure!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        ensure!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         Ok(serde_json::from_slice(&out.stdout)?)
     }
 }
 
 /// Each arrival hour's rows as one file named `name`, with `schema`.
-fn land(dir: &Path, rows: &[(&LakeRow, i64)], schema: arrow_schema::SchemaRef, name: &str) -> Result<()> {
+fn land(
+    dir: &Path,
+    rows: &[(&LakeRow, i64)],
+    schema: arrow_schema::SchemaRef,
+    name: &str,
+) -> Result<()> {
     let mut parts: BTreeMap<(String, String), Vec<LakeRow>> = BTreeMap::new();
     for (r, ms) in rows {
-        parts.entry(partition_of(*ms)).or_default().push((*r).clone());
+        parts
+            .entry(partition_of(*ms))
+            .or_default()
+            .push((*r).clone());
     }
     for ((dt, hour), rows) in parts {
         let p = dir.join(format!("events/dt={dt}/hour={hour}"));
@@ -178,12 +193,14 @@ fn a_v1_table_gains_startup_ms_in_place_and_keeps_its_v1_snapshot() -> Result<()
     }
     let winners: BTreeMap<&str, &LakeRow> = copies
         .iter()
-        .map(|(id, c)| (*id, royalty::order::winner(c.iter().copied()).expect("a copy")))
+        .map(|(id, c)| {
+            (
+                *id,
+                royalty::order::winner(c.iter().copied()).expect("a copy"),
+            )
+        })
         .collect();
-    let v2_starts = winners
-        .values()
-        .filter(|w| w.startup_ms.is_some())
-        .count();
+    let v2_starts = winners.values().filter(|w| w.startup_ms.is_some()).count();
     ensure!(v2_starts > 20, "{v2_starts} v2 session_starts");
     ensure!(
         winners
@@ -194,8 +211,14 @@ fn a_v1_table_gains_startup_ms_in_place_and_keeps_its_v1_snapshot() -> Result<()
 
     // The v1 release builds the table from the v1 window.
     let v1_root = v1_release(&tmp.join("v1-release"))?;
-    let v1 = Job { release: &v1_root, lake: &dir };
-    let s1 = v1.script("canonical.py", &["--json", "--until", &format_rfc3339_ms(t1_ms)])?;
+    let v1 = Job {
+        release: &v1_root,
+        lake: &dir,
+    };
+    let s1 = v1.script(
+        "canonical.py",
+        &["--json", "--until", &format_rfc3339_ms(t1_ms)],
+    )?;
     let s1_id = s1["snapshot_id"].to_string();
     let v1_count = winners.keys().filter(|id| first.contains(**id)).count();
     assert_eq!(s1["rows_added"], v1_count);
@@ -208,7 +231,10 @@ fn a_v1_table_gains_startup_ms_in_place_and_keeps_its_v1_snapshot() -> Result<()
         .collect::<Result<_, _>>()?;
 
     // The current release: evolves, then appends the rest.
-    let now = Job { release: &root(), lake: &dir };
+    let now = Job {
+        release: &root(),
+        lake: &dir,
+    };
     let end = format_rfc3339_ms(arrival.iter().max().context("rows")? + 1);
     let s2 = now.script("canonical.py", &["--json", "--until", &end])?;
     assert_eq!(s2["columns_added"], serde_json::json!(["startup_ms"]));
@@ -244,7 +270,10 @@ fn a_v1_table_gains_startup_ms_in_place_and_keeps_its_v1_snapshot() -> Result<()
     for row in &got {
         let id = s(&row[0]).context("event_id")?;
         let w = winners[id.as_str()];
-        let want = (w.startup_ms.map(|n| n.to_string()), w.schema_version.to_string());
+        let want = (
+            w.startup_ms.map(|n| n.to_string()),
+            w.schema_version.to_string(),
+        );
         assert_eq!((s(&row[1]), s(&row[2]).unwrap_or_default()), want, "{id}");
         if first.contains(&id) {
             assert_eq!(s(&row[1]), None, "v1 row {id}");

@@ -164,7 +164,14 @@ fn named_queries_count_each_event_once() -> Result<()> {
     let (cols, got) = query(&dir, "startup_time_by_title_region_day.sql")?;
     assert_eq!(
         cols,
-        ["title_id", "region", "event_day", "starts", "p50_startup_ms", "p95_startup_ms"]
+        [
+            "title_id",
+            "region",
+            "event_day",
+            "starts",
+            "p50_startup_ms",
+            "p95_startup_ms"
+        ]
     );
     let got: BTreeMap<_, _> = got
         .into_iter()

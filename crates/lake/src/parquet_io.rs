@@ -285,8 +285,11 @@ mod tests {
             device_platform: (i % 2 == 1).then(|| "tv".to_string()),
             app_version: Some("3.2.1".into()),
             error_code: None,
-            startup_ms: (i % 4 == 0).then_some(1_200),
-            schema_version: 1 + (i % 4 == 0) as u32,
+            startup_ms: match i % 4 {
+                0 => Some(1_200),
+                _ => None,
+            },
+            schema_version: if i % 4 == 3 { 1 } else { 2 },
             ingest_time: "2026-11-23T10:00:05.123Z".into(),
             ingest_shard: "shardId-000000000001".into(),
             ingest_seq: format!("4960{i:020}"),
@@ -313,7 +316,10 @@ mod tests {
         let bytes = write_rows_with(Arc::new(arrow_schema::Schema::new(v1)), &rows).unwrap();
         let back = read_rows(&bytes).unwrap();
         assert!(back.iter().all(|r| r.startup_ms.is_none()));
-        let without = |r: &LakeRow| LakeRow { startup_ms: None, ..r.clone() };
+        let without = |r: &LakeRow| LakeRow {
+            startup_ms: None,
+            ..r.clone()
+        };
         assert_eq!(back, rows.iter().map(without).collect::<Vec<_>>());
     }
 

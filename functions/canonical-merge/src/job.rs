@@ -162,7 +162,10 @@ async fn add_missing_columns<E: SqlEngine>(
         .collect();
     if have.is_empty() {
         // Not an answer to act on: adding every column would fail anyway.
-        return Err(JobError::Answer(format!("{}: no columns listed", cfg.table)));
+        return Err(JobError::Answer(format!(
+            "{}: no columns listed",
+            cfg.table
+        )));
     }
     let missing: Vec<_> = (sql::table_columns()?.into_iter())
         .filter(|(n, _)| !have.iter().any(|h| h == n))

@@ -243,7 +243,10 @@ mod tests {
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
-        let got: Vec<_> = rows.iter().map(|r| (r.schema_version, r.startup_ms)).collect();
+        let got: Vec<_> = rows
+            .iter()
+            .map(|r| (r.schema_version, r.startup_ms))
+            .collect();
         assert_eq!(got, [(2, Some(1_350)), (1, None)]);
     }
 

@@ -339,9 +339,14 @@ mod tests {
 
     #[test]
     fn to_json_keeps_the_declared_version_and_startup_ms() {
-        for extra in [r#","schema_version":2,"startup_ms":900"#, r#","schema_version":1"#] {
+        for extra in [
+            r#","schema_version":2,"startup_ms":900"#,
+            r#","schema_version":1"#,
+        ] {
             let e = parse(extra).unwrap();
-            let back = parse_event(&e.to_json(), i64::MAX / 2, 0).unwrap().into_owned();
+            let back = parse_event(&e.to_json(), i64::MAX / 2, 0)
+                .unwrap()
+                .into_owned();
             assert_eq!(back, e);
         }
     }
