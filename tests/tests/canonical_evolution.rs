@@ -30,8 +30,18 @@ fn v1_release(at: &Path) -> Result<PathBuf> {
         Ok(std::fs::write(dst, edit(text))?)
     };
     let same = |t: String| t;
-    for f in ["canonical.py", "canonical_catalog.py", "lake_query.py"] {
-        copy(&format!("scripts/{f}"), &same)?;
+    // Every script, SQL file and the topology: what the job and its hot tier read.
+    let mut dirs = vec![PathBuf::from("scripts"), PathBuf::from("infra/athena")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(root().join(&d))? {
+            let rel = d.join(e?.file_name());
+            let ext = rel.extension().and_then(|x| x.to_str());
+            if root().join(&rel).is_dir() {
+                dirs.push(rel);
+            } else if matches!(ext, Some("py" | "sql")) {
+                copy(rel.to_str().context("utf-8 path")?, &same)?;
+            }
+        }
     }
     copy("infra/pipeline.json", &same)?;
     copy("events/lake-columns.json", &|t| {
