@@ -233,7 +233,8 @@ export class Functions extends Construct {
     const hotTableArns = HOT_TABLES.map((name) => Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `${l.glue_database}/${name}` }));
     cmRole.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'GlueRead',
-      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
+      // GetDatabases/GetTables: the schema-evolution step reads information_schema.columns.
+      actions: ['glue:GetDatabase', 'glue:GetDatabases', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
       resources: [lake.catalogArn, lake.databaseArn, rawTableArn, canonicalTableArn, ...hotTableArns],
     }));
     cmRole.addToPrincipalPolicy(new iam.PolicyStatement({
