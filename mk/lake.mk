@@ -1,6 +1,6 @@
 # Lake queries (the Athena SQL of infra/athena/, run locally with DuckDB) and
 # the royalty close. Included by the top Makefile (VENV, PY come from it).
-.PHONY: query royalty test-royalty canonical test-canonical tiers
+.PHONY: query royalty test-royalty canonical test-canonical tiers tiers-bench
 
 # Command-line SQL="..." reaches the recipe through the environment, so its
 # quotes need no escaping here; kept verbatim, so a `$` (Athena's
@@ -25,6 +25,10 @@ canonical: venv ## Add the raw lake's new events to the Iceberg table playback.e
 
 tiers: venv ## Hot tier vs canonical table vs raw log on the hot questions: answers, bytes scanned, time [LAKE_DIR=dir]
 	@$(PY) scripts/tier_compare.py $(TIERS_ARGS)
+
+TIERS_EVENTS ?= 5000000
+tiers-bench: venv ## The same comparison on a synthetic 7-day lake of TIERS_EVENTS events (default 5 M, ~3 min) -> bench/tiers.json
+	@$(PY) scripts/tiers_bench.py --events $(TIERS_EVENTS) --titles 500 --dir target/tiers-bench --out bench/tiers.json
 
 test-canonical: venv ## The canonical table tests: retries, redeliveries, late events, a crash before the commit, time travel; S3 on a moto server
 	scripts/with-emulator.sh scripts/test-rust.sh -p integration-tests --test canonical --test canonical_s3 --test hot_tier --test canonical_twin

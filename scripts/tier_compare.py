@@ -42,7 +42,7 @@ QUESTIONS = {
 GROUP BY title_id ORDER BY minutes_watched DESC, title_id LIMIT 50""", "events_canonical",
                       ["event_time", "title_id", "watched_ms"]),
         "raw": (f"""WITH copies AS (SELECT title_id, watched_ms, {WINNER} AS copy_rank FROM playback.events
-  WHERE dt >= CAST(current_date - INTERVAL '7' DAY AS VARCHAR) AND event_time >= {SINCE}
+  WHERE dt >= CAST(CAST(current_date - INTERVAL '7' DAY AS DATE) AS VARCHAR) AND event_time >= {SINCE}
     AND coalesce(event_id, '') <> '')
 SELECT title_id, round(sum(coalesce(watched_ms, 0)) / 60000.0, 3) AS minutes_watched, count(*) AS events
 FROM copies WHERE copy_rank = 1 GROUP BY title_id ORDER BY minutes_watched DESC, title_id LIMIT 50""",
