@@ -164,6 +164,7 @@ async fn the_athena_job_and_the_local_job_commit_the_same_rows() -> Result<()> {
         table: "playback.events_canonical".into(),
         settle: Duration::zero(),
         lookback_days: 3,
+        watermark_recent: Duration::minutes(60),
         optimize_days: 2,
         retention_days: 35,
         start: DateTime::<Utc>::UNIX_EPOCH,

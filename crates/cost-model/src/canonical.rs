@@ -3,7 +3,7 @@
 //! questions answered from the hot tier instead of the table.
 //!
 //! Per merge run (every `merge_every_minutes`, infra/pipeline.json):
-//! - watermark: the ingest_time column of `lookback_days` event days;
+//! - watermark: the ingest_time column of the last 4 windows' arrivals;
 //! - event days + MERGE source: the window's raw rows, every column, twice;
 //! - MERGE target: the event_id column of the event days the window touches
 //!   (`canonical_days_touched`: today, yesterday and the late events' days);
@@ -47,7 +47,9 @@ pub(crate) fn lines(pm: &Params, m: &Measured, s: &Stream, bill: &mut Bill) {
     let runs_day = 1440.0 / f64::from(c.merge_every_minutes.max(1));
     let window_rows = e_day / runs_day;
 
-    let watermark = athena_bytes(f64::from(c.lookback_days) * e_day * pm.timestamp_bytes_per_row);
+    // The recent arrivals only (4 merge intervals; Iceberg's file bounds on
+    // ingest_time prune the rest); the whole lookback only after a stall.
+    let watermark = athena_bytes(4.0 * window_rows * pm.timestamp_bytes_per_row);
     let source = 2.0 * athena_bytes(window_rows * m.parquet_bytes_per_row);
     let target = pm.canonical_days_touched * e_day * m.event_id_bytes_per_row;
     let merge_tb = (watermark + source + target) * runs_day * DAYS_PER_MONTH / TB;
@@ -186,7 +188,7 @@ mod tests {
         let topo = playback_topology::Topology::deployed();
         let runs = 1440.0 / f64::from(topo.canonical.merge_every_minutes);
         let e = pm.events_per_day;
-        let watermark = f64::from(topo.canonical.lookback_days) * e * pm.timestamp_bytes_per_row;
+        let watermark = (4.0 * e / runs * pm.timestamp_bytes_per_row).max(10.0 * crate::MIB);
         let window = 2.0 * (e / runs * m.parquet_bytes_per_row).max(10.0 * crate::MIB);
         let target = pm.canonical_days_touched * e * m.event_id_bytes_per_row;
         let want = (watermark + window + target) * runs * crate::DAYS_PER_MONTH / crate::TB

@@ -192,16 +192,17 @@ async fn merge<E: SqlEngine>(
     add_missing_columns(engine, cfg, report).await?;
     let horizon = horizon(cfg, now);
     report.horizon = Some(horizon);
-    let got = exec(
-        engine,
-        report,
-        &sql::watermark_sql(watermark_since(cfg, horizon))?,
-    )
-    .await?;
-    let watermark = match single(&got) {
-        Some(t) => parse_ts(t)?,
-        None => cfg.start,
-    };
+    // The recent arrivals first (cheap); the whole lookback only if none.
+    let since = watermark_since(cfg, horizon);
+    let mut watermark = None;
+    for recent in [horizon - cfg.watermark_recent, DateTime::<Utc>::UNIX_EPOCH] {
+        let got = exec(engine, report, &sql::watermark_sql(since, recent)?).await?;
+        if let Some(t) = single(&got) {
+            watermark = Some(parse_ts(t)?);
+            break;
+        }
+    }
+    let watermark = watermark.unwrap_or(cfg.start);
     report.watermark = Some(watermark);
     if horizon <= watermark {
         tracing::info!(%watermark, %horizon, "nothing due: horizon <= watermark");

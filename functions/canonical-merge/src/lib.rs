@@ -59,6 +59,8 @@ pub struct Config {
     pub settle: Duration,
     /// The watermark reads canonical rows of event days >= horizon - this.
     pub lookback_days: u32,
+    /// ...first only those that arrived after horizon - this (4 merge intervals).
+    pub watermark_recent: Duration,
     /// OPTIMIZE rewrites event days >= now - this.
     pub optimize_days: u32,
     /// Snapshots older than this are expired by VACUUM (royalty audits time-travel).
@@ -142,6 +144,7 @@ impl Config {
             database,
             settle: Duration::seconds(i64::from(settle_s)),
             lookback_days: num("LOOKBACK_DAYS", c.lookback_days, 366)?,
+            watermark_recent: Duration::minutes(4 * i64::from(c.merge_every_minutes)),
             optimize_days: num("OPTIMIZE_DAYS", c.optimize_days, 366)?,
             retention_days: num("RETENTION_DAYS", c.retention_days, 3650)?,
             start,

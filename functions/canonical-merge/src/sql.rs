@@ -157,8 +157,11 @@ pub fn add_columns_sql(missing: &[(&str, &str)]) -> Result<String, JobError> {
     render(ADD_COLUMNS_SQL, &[("columns", &cols.join(", "))])
 }
 
-pub fn watermark_sql(since: DateTime<Utc>) -> Result<String, JobError> {
-    render(WATERMARK_SQL, &[("since", &ts(since))])
+pub fn watermark_sql(since: DateTime<Utc>, recent: DateTime<Utc>) -> Result<String, JobError> {
+    render(
+        WATERMARK_SQL,
+        &[("since", &ts(since)), ("recent", &ts(recent))],
+    )
 }
 
 pub fn optimize_sql(table: &str, since: NaiveDate) -> String {

@@ -11,6 +11,8 @@ use crate::{job, sql, Action, Answer, Config, JobError, SqlEngine};
 #[derive(Default)]
 struct Fake {
     watermark: Option<String>,
+    /// No canonical row arrived recently: the first watermark read is NULL.
+    stalled: bool,
     hot_watermark: Option<String>,
     days: Vec<&'static str>,
     /// The table's columns (None: those of canonical_table.sql).
@@ -72,6 +74,7 @@ impl SqlEngine for Fake {
             return Err(JobError::Engine("athena query q-1: FAILED".into()));
         }
         let rows = match kind(stmt) {
+            "watermark" if self.stalled && !stmt.contains("1970-01-01") => vec![vec![None]],
             "watermark" => vec![vec![self.watermark.clone()]],
             "hot-watermark" => vec![vec![self.hot_watermark.clone()]],
             "columns" => match &self.columns {
@@ -122,6 +125,7 @@ fn cfg() -> Config {
         table: "playback.events_canonical".into(),
         settle: Duration::seconds(600),
         lookback_days: 3,
+        watermark_recent: Duration::minutes(60),
         optimize_days: 2,
         retention_days: 35,
         start: DateTime::<Utc>::UNIX_EPOCH,
@@ -290,53 +294,6 @@ async fn a_bad_watermark_or_day_fails_the_invocation() {
     assert_eq!(fake.kinds(), ["create", "columns", "watermark", "days"]);
 }
 
-#[tokio::test]
-async fn optimize_compacts_and_expires_old_hot_hours_vacuum_runs_once() {
-    let fake = Fake {
-        hot_watermark: Some("2026-03-02 11:40:00.123456".into()),
-        ..Fake::default()
-    };
-    job::run(&fake, &cfg(), Action::Optimize, now(), &Metrics::memory())
-        .await
-        .unwrap();
-    job::run(&fake, &cfg(), Action::Vacuum, now(), &Metrics::memory())
-        .await
-        .unwrap();
-    let seen = fake.seen();
-    assert_eq!(
-        seen[0],
-        "OPTIMIZE playback.events_canonical REWRITE DATA USING BIN_PACK \
-         WHERE event_time >= TIMESTAMP '2026-02-28 00:00:00'"
-    );
-    let kinds = fake.kinds();
-    assert_eq!(
-        kinds[1..],
-        [
-            "hot-watermark",
-            "hot-expire",
-            "hot-watermark",
-            "hot-expire",
-            "hot-watermark",
-            "hot-expire",
-            "vacuum"
-        ]
-    );
-    for (stmt, (table, _)) in seen
-        .iter()
-        .filter(|s| kind(s) == "hot-expire")
-        .zip(crate::hot::ROLLUPS)
-    {
-        assert!(
-            stmt.contains(&format!("DELETE FROM playback.{table}")),
-            "{stmt}"
-        );
-        assert!(stmt.contains("event_hour < CAST('2026-02-23 00:00:00' AS TIMESTAMP)"));
-        // The rows holding the watermark stay, so it never moves back.
-        assert!(stmt.contains("max_ingest_time < CAST('2026-03-02 11:40:00.123456' AS TIMESTAMP)"));
-    }
-    assert_eq!(seen.last().unwrap(), "VACUUM playback.events_canonical");
-}
-
 #[test]
 fn actions_from_the_event() {
     assert_eq!(Action::from_event(&json!({})).unwrap(), Action::Merge);
@@ -364,7 +321,7 @@ fn the_rendered_statements_have_no_placeholders_left() {
         sql::merge_sql(wm, now(), &days).unwrap(),
         sql::days_sql(wm, now()).unwrap(),
         sql::table_sql("b", "canonical/", 1).unwrap(),
-        sql::watermark_sql(wm).unwrap(),
+        sql::watermark_sql(wm, wm).unwrap(),
         sql::add_columns_sql(&[("startup_ms", "bigint")]).unwrap(),
         sql::columns_sql("playback.events_canonical").unwrap(),
     ] {
@@ -420,32 +377,8 @@ fn the_table_ddl_has_the_lake_columns() {
     assert!(ddl.contains("'table_type' = 'ICEBERG'"));
 }
 
-#[tokio::test]
-async fn each_rollup_adds_the_rows_after_its_own_watermark() {
-    let fake = Fake {
-        watermark: Some("2026-03-02 10:00:00".into()),
-        hot_watermark: Some("2026-03-02 09:15:00.250".into()),
-        days: vec!["2026-03-02"],
-        ..Fake::default()
-    };
-    job::run(&fake, &cfg(), Action::Merge, now(), &Metrics::memory())
-        .await
-        .unwrap();
-    let seen = fake.seen();
-    let merges: Vec<&String> = seen.iter().filter(|s| kind(s) == "hot-merge").collect();
-    assert_eq!(merges.len(), 3);
-    for (m, (table, _)) in merges.iter().zip(crate::hot::ROLLUPS) {
-        assert!(m.contains(&format!("MERGE INTO playback.{table} AS t")));
-        // Microseconds: a rounded watermark would add rows twice.
-        assert!(m.contains("ingest_time > CAST('2026-03-02 09:15:00.250000' AS TIMESTAMP)"));
-        assert!(m.contains("event_time >= CAST('2026-02-23 00:00:00' AS TIMESTAMP)"));
-    }
-    let creates = seen.iter().filter(|s| kind(s) == "hot-create");
-    for c in creates {
-        assert!(c.contains("LOCATION 's3://lake-bucket/hot/"), "{c}");
-    }
-}
-
-// Schema evolution of the ensure-table step.
 #[path = "tests_evolution.rs"]
 mod evolution;
+
+#[path = "tests_hot.rs"]
+mod hot;
