@@ -15,7 +15,11 @@ use local_pipeline::runner::LAKE;
 use local_pipeline::topology::{QOE_ALERTS, SESSION_FEATURES};
 use testkit::inspect;
 
-const OUTAGE: &str = "8:45";
+// The stream is down from +8 s for 70 s and the release fails from +12 s, so
+// an incident opened within the 60 s bound is necessarily opened while the
+// stream refuses writes: the check does not hinge on how fast a loaded
+// machine runs the pipeline, only on the 60 s promise itself.
+const OUTAGE: &str = "8:70";
 const RELEASE: &str = "5.2.0:tv:eu-west:12:45:0.6";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
