@@ -10,30 +10,10 @@
 
 mod canonical_lake;
 
-use std::path::Path;
-use std::process::Command;
-
 use anyhow::{ensure, Context, Result};
 use backfill::{fold_viewers, rows_to_events, source};
-use canonical_lake::{python, raw_rows, root, write_lake};
+use canonical_lake::{raw_rows, script, write_lake};
 use loadgen::{generate, ScenarioConfig};
-
-fn script(dir: &Path, name: &str, args: &[&str]) -> Result<String> {
-    let out = Command::new(python())
-        .arg(root().join("scripts").join(name))
-        .arg("--lake-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("AS_OF")
-        .output()
-        .with_context(|| format!("scripts/{name}"))?;
-    ensure!(
-        out.status.success(),
-        "{name} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?)
-}
 
 #[test]
 fn the_backfill_of_the_canonical_table_equals_the_raw_replay() -> Result<()> {

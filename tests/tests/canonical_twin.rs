@@ -15,7 +15,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Mutex;
 
 use anyhow::{ensure, Context, Result};
-use canonical_lake::{python, raw_rows, root, write_lake};
+use canonical_lake::{python, raw_rows, root, script, write_lake};
 use canonical_merge::{job, Action, Answer, Config, JobError, SqlEngine};
 use chrono::{DateTime, Duration, Utc};
 use loadgen::{generate, ScenarioConfig};
@@ -86,24 +86,6 @@ impl SqlEngine for Twin {
     }
 }
 
-fn script(dir: &Path, name: &str, args: &[&str]) -> Result<Value> {
-    let out = Command::new(python())
-        .arg(root().join("scripts").join(name))
-        .arg("--lake-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("PLAYBACK_CHAOS_POINTS")
-        .env_remove("AS_OF")
-        .output()
-        .with_context(|| format!("scripts/{name}"))?;
-    ensure!(
-        out.status.success(),
-        "{name} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(serde_json::from_slice(&out.stdout)?)
-}
-
 fn ts(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
 }
@@ -114,7 +96,11 @@ fn sorted(sql_table: &str) -> String {
 }
 
 fn local_rows(dir: &Path, table: &str) -> Result<Vec<Vec<Option<String>>>> {
-    let v = script(dir, "lake_query.py", &["--json", "--sql", &sorted(table)])?;
+    let v: Value = serde_json::from_slice(&script(
+        dir,
+        "lake_query.py",
+        &["--json", "--sql", &sorted(table)],
+    )?)?;
     Ok(serde_json::from_value(v["rows"].clone())?)
 }
 
@@ -143,14 +129,22 @@ async fn the_athena_job_and_the_local_job_commit_the_same_rows() -> Result<()> {
     let end = DateTime::from_timestamp_millis(last + 1).context("end")?;
 
     // Window 1 locally; remember every table's snapshot.
-    let first = script(&dir, "canonical.py", &["--json", "--until", &ts(mid)])?;
+    let first = serde_json::from_slice::<Value>(&script(
+        &dir,
+        "canonical.py",
+        &["--json", "--until", &ts(mid)],
+    )?)?;
     ensure!(first["committed"] == true, "{first}");
     let mut at_first = vec![("events_canonical", first["snapshot_id"].to_string())];
     for t in HOT {
         at_first.push((t, first["hot"][t]["snapshot_id"].to_string()));
     }
     // Window 2: the local job...
-    let second = script(&dir, "canonical.py", &["--json", "--until", &ts(end)])?;
+    let second = serde_json::from_slice::<Value>(&script(
+        &dir,
+        "canonical.py",
+        &["--json", "--until", &ts(end)],
+    )?)?;
     ensure!(second["committed"] == true, "{second}");
 
     // ...and the Lambda's job from the same starting state.

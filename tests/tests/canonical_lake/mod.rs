@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{ensure, Context, Result};
 use playback_domain::lake::{partition_of, Ingest, LakeRow};
 use playback_domain::{decode_record, Clock};
 use serde_json::Value;
@@ -29,6 +29,26 @@ pub fn python() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|_| root().join(".venv"))
         .join("bin/python")
+}
+
+/// Runs scripts/<name> on a local lake directory (no chaos, no AS_OF from the
+/// caller's environment); its stdout, or an error with its stderr.
+pub fn script(dir: &Path, name: &str, args: &[&str]) -> Result<Vec<u8>> {
+    let out = std::process::Command::new(python())
+        .arg(root().join("scripts").join(name))
+        .arg("--lake-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("PLAYBACK_CHAOS_POINTS")
+        .env_remove("AS_OF")
+        .output()
+        .with_context(|| format!("scripts/{name} (make venv)"))?;
+    ensure!(
+        out.status.success(),
+        "{name} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(out.stdout)
 }
 
 /// The raw lake as the landing writes it (one Parquet object per arrival hour),
