@@ -63,12 +63,7 @@ def fmt(ts: datetime.datetime) -> str:
 
 def selection_sql() -> str:
     """The USING (...) part of the Athena MERGE: the same selection on both engines."""
-    text = MERGE_SQL.read_text()
-    try:
-        body = text.split("-- selection:begin", 1)[1].split("-- selection:end", 1)[0]
-    except IndexError:
-        raise JobError(f"{MERGE_SQL}: selection markers missing") from None
-    return body
+    return lq.between_markers(MERGE_SQL.read_text(), str(MERGE_SQL))
 
 
 def default_settle_s() -> int:
@@ -181,17 +176,12 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--no-hot", action="store_true", help="do not refresh the hot tier's rollups")
     ap.add_argument("--json", action="store_true", help="print the run's summary as JSON")
     args = ap.parse_args(argv)
-    if not args.lake_dir:
-        args.endpoint = args.endpoint or lq.endpoint_from_env()
-        if not args.endpoint:
-            print("canonical: no emulator: set AWS_ENDPOINT_URL, run `make emulator-up`, or set LAKE_DIR",
-                  file=sys.stderr)
-            return 1
     try:
+        args.endpoint = lq.lake_endpoint(args.lake_dir, args.endpoint)
         out = run(args)
         if not args.no_hot:
             now = parse_ts(args.until) if args.until else datetime.datetime.now(datetime.timezone.utc)
-            out["hot"] = ht.refresh(args.lake_dir, args.bucket, None if args.lake_dir else args.endpoint, now)
+            out["hot"] = ht.refresh(args.lake_dir, args.bucket, args.endpoint, now)
     except (JobError, lq.QueryError, cc.CatalogError, ht.HotTierError) as e:
         print(f"canonical: {e}", file=sys.stderr)
         return 1

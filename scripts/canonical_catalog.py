@@ -48,22 +48,25 @@ def raw_columns() -> list[tuple[str, str]]:
     return [(c["name"], c["type"]) for c in cols]
 
 
-def iceberg_schema():
+def iceberg_schema(columns: list[tuple[str, str]] | None = None):
+    """An Iceberg schema of (name, glue type) columns; default the raw lake's."""
     from pyiceberg.schema import Schema
     from pyiceberg.types import IntegerType, LongType, NestedField, StringType, TimestamptzType
 
     types = {"string": StringType, "bigint": LongType, "int": IntegerType, "timestamp": TimestamptzType}
     # All optional: the raw log's columns are nullable, and a required column
     # could never be added later by schema evolution without a default.
-    return Schema(*[NestedField(i + 1, n, types[t](), required=False) for i, (n, t) in enumerate(raw_columns())])
+    cols = raw_columns() if columns is None else columns
+    return Schema(*[NestedField(i + 1, n, types[t](), required=False) for i, (n, t) in enumerate(cols)])
 
 
-def partition_spec(schema):
+def partition_spec(schema, source: str = "event_time"):
+    """Partitioned by the UTC day of `source`."""
     from pyiceberg.partitioning import PartitionField, PartitionSpec
     from pyiceberg.transforms import DayTransform
 
-    source = schema.find_field("event_time").field_id
-    return PartitionSpec(PartitionField(source_id=source, field_id=1000, transform=DayTransform(), name="event_day"))
+    field = schema.find_field(source).field_id
+    return PartitionSpec(PartitionField(source_id=field, field_id=1000, transform=DayTransform(), name="event_day"))
 
 
 def locations(lake_dir: str | None, bucket: str) -> tuple[Path, str]:

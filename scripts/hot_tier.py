@@ -49,12 +49,8 @@ def columns() -> dict[str, list[tuple[str, str]]]:
 
 
 def selection(rollup: str, params: dict[str, str]) -> str:
-    text = (HOT_SQL / f"{rollup}.sql").read_text()
-    try:
-        body = text.split("-- selection:begin", 1)[1].split("-- selection:end", 1)[0]
-    except IndexError:
-        raise HotTierError(f"{rollup}.sql: selection markers missing") from None
-    return lq.transpile(lq.substitute(body, params))[-1]
+    path = HOT_SQL / f"{rollup}.sql"
+    return lq.transpile(lq.substitute(lq.between_markers(path.read_text(), str(path)), params))[-1]
 
 
 def hot_location(lake_dir: str | None, bucket: str, table: str) -> str:
@@ -64,10 +60,6 @@ def hot_location(lake_dir: str | None, bucket: str, table: str) -> str:
 
 def load_rollup(catalog, lake_dir, bucket, table: str, create: bool):
     from pyiceberg.exceptions import NoSuchTableError
-    from pyiceberg.partitioning import PartitionField, PartitionSpec
-    from pyiceberg.schema import Schema
-    from pyiceberg.transforms import DayTransform
-    from pyiceberg.types import LongType, NestedField, StringType, TimestamptzType
 
     ident = f"{cc.NAMESPACE}.{table}"
     try:
@@ -75,15 +67,11 @@ def load_rollup(catalog, lake_dir, bucket, table: str, create: bool):
     except NoSuchTableError:
         if not create:
             return None
-    types = {"string": StringType, "bigint": LongType, "timestamp": TimestamptzType}
-    schema = Schema(*[NestedField(i + 1, n, types[t](), required=False)
-                      for i, (n, t) in enumerate(columns()[table])])
-    spec = PartitionSpec(PartitionField(source_id=schema.find_field("event_hour").field_id,
-                                        field_id=1000, transform=DayTransform(), name="event_day"))
+    schema = cc.iceberg_schema(columns()[table])
     catalog.create_namespace_if_not_exists(cc.NAMESPACE)
     return catalog.create_table_if_not_exists(
-        ident, schema=schema, partition_spec=spec, location=hot_location(lake_dir, bucket, table),
-        properties=cc.TABLE_PROPERTIES)
+        ident, schema=schema, partition_spec=cc.partition_spec(schema, "event_hour"),
+        location=hot_location(lake_dir, bucket, table), properties=cc.TABLE_PROPERTIES)
 
 
 def create_views(con, catalog, tables=None) -> None:
@@ -184,12 +172,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--bucket", default=defaults["bucket"])
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
-    endpoint = None if args.lake_dir else (args.endpoint or lq.endpoint_from_env())
-    if not args.lake_dir and not endpoint:
-        print("hot_tier: no emulator: set AWS_ENDPOINT_URL, run `make emulator-up`, or set LAKE_DIR",
-              file=sys.stderr)
-        return 1
     try:
+        endpoint = lq.lake_endpoint(args.lake_dir, args.endpoint)
         out = refresh(args.lake_dir, args.bucket, endpoint, datetime.datetime.now(datetime.timezone.utc))
     except (HotTierError, lq.QueryError, cc.CatalogError) as e:
         print(f"hot_tier: {e}", file=sys.stderr)

@@ -93,6 +93,34 @@ def transpile(sql: str) -> list[str]:
     return [APPROX_QUANTILE.sub("QUANTILE_DISC(", s) for s in stmts]
 
 
+def between_markers(text: str, source: str) -> str:
+    """The part of a job's MERGE between `-- selection:begin` and `-- selection:end`:
+    its USING (...) source, which both engines run."""
+    try:
+        return text.split("-- selection:begin", 1)[1].split("-- selection:end", 1)[0]
+    except IndexError:
+        raise QueryError(f"{source}: selection markers missing") from None
+
+
+NO_EMULATOR = "no emulator: set AWS_ENDPOINT_URL, run `make emulator-up`, or set LAKE_DIR"
+
+
+def lake_endpoint(lake_dir: str | None, endpoint: str | None) -> str | None:
+    """The S3 endpoint to use: None for a local lake directory, else the given
+    one, AWS_ENDPOINT_URL or the emulator `make emulator-up` started."""
+    if lake_dir:
+        return None
+    endpoint = endpoint or endpoint_from_env()
+    if not endpoint:
+        raise QueryError(NO_EMULATOR)
+    return endpoint
+
+
+def events_glob(root: str, prefix: str) -> str:
+    """Every raw-log object: <root>/<prefix>dt=.../hour=.../*.parquet."""
+    return f"{root}/{prefix.strip('/')}/*/*/*.parquet"
+
+
 def endpoint_from_env() -> str | None:
     url = os.environ.get("AWS_ENDPOINT_URL")
     if url:
@@ -158,7 +186,7 @@ def has_files(con, pattern: str) -> bool:
 
 def create_views(con, root: str, prefix: str, ledger_prefix: str) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS playback")
-    events = f"{root}/{prefix.strip('/')}/*/*/*.parquet"
+    events = events_glob(root, prefix)
     if has_files(con, events):
         # As the Glue table reads them: files of an older contract version (v1:
         # no startup_ms) beside newer ones, a column a file lacks is NULL.
@@ -271,9 +299,7 @@ def run(args: argparse.Namespace) -> int:
             raise QueryError(f"LAKE_DIR {lake_dir} is not a directory")
         con, root = connect(None), str(Path(lake_dir).resolve())
     else:
-        endpoint = args.endpoint or endpoint_from_env()
-        if not endpoint:
-            raise QueryError("no emulator: set AWS_ENDPOINT_URL, run `make emulator-up`, or set LAKE_DIR")
+        endpoint = lake_endpoint(None, args.endpoint)
         con, root = connect(endpoint), f"s3://{args.bucket or defaults['bucket']}"
     create_views(con, root, args.prefix or defaults["prefix"], args.ledger_prefix or defaults["ledger_prefix"])
     # Only queries that name it pay for pyiceberg and the iceberg extension.

@@ -106,8 +106,7 @@ def scanned_files(con, catalog, root: str, prefix: str, table: str, start: datet
 
     if table == "events":
         # An event arrives at or after its event time: arrival days from the window's first day.
-        pattern = f"{root}/{prefix.strip('/')}/*/*/*.parquet"
-        files = [r[0] for r in con.execute("SELECT file FROM glob(?)", [pattern]).fetchall()]
+        files = [r[0] for r in con.execute("SELECT file FROM glob(?)", [lq.events_glob(root, prefix)]).fetchall()]
         first = f"dt={start.strftime('%Y-%m-%d')}"
         return [f for f in files if re.search(r"dt=\d{4}-\d{2}-\d{2}", f).group(0) >= first]
     t = (cc.load_table(catalog, create=False) if table == "events_canonical"
@@ -161,12 +160,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--runs", type=int, default=5, help="timed runs per query (median reported)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
-    endpoint = None if args.lake_dir else (args.endpoint or lq.endpoint_from_env())
-    if not args.lake_dir and not endpoint:
-        print("tier_compare: no emulator: set AWS_ENDPOINT_URL, run `make emulator-up`, or set LAKE_DIR",
-              file=sys.stderr)
-        return 1
     try:
+        endpoint = lq.lake_endpoint(args.lake_dir, args.endpoint)
         out = compare(args.lake_dir, args.bucket, args.prefix, endpoint, args.runs)
     except (lq.QueryError, cc.CatalogError, ht.HotTierError) as e:
         print(f"tier_compare: {e}", file=sys.stderr)

@@ -11,21 +11,15 @@ mod canonical_lake;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 use anyhow::{ensure, Context, Result};
-use canonical_lake::{python, raw_rows, root, write_lake};
+use canonical_lake::{command, raw_rows, write_lake};
 use loadgen::{generate, ScenarioConfig};
 use serde_json::Value;
 
 fn script(dir: &Path, name: &str, args: &[&str], chaos: Option<&str>) -> Result<(bool, Value)> {
-    let mut cmd = Command::new(python());
-    cmd.arg(root().join("scripts").join(name))
-        .arg("--lake-dir")
-        .arg(dir)
-        .args(args)
-        .arg("--json")
-        .env_remove("PLAYBACK_CHAOS_POINTS");
+    let mut cmd = command(dir, name, args);
+    cmd.arg("--json");
     if let Some(point) = chaos {
         cmd.env("PLAYBACK_CHAOS_POINTS", point);
     }

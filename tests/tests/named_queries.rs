@@ -10,28 +10,14 @@
 mod canonical_lake;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
 
 use anyhow::{ensure, Context, Result};
-use canonical_lake::{python, raw_rows, root, write_lake};
+use canonical_lake::{raw_rows, root, script, write_lake};
 use loadgen::{generate, ScenarioConfig};
 use serde_json::Value;
 
-fn run(dir: &std::path::Path, script: &str, args: &[&str]) -> Result<Value> {
-    let out = Command::new(python())
-        .arg(root().join("scripts").join(script))
-        .arg("--lake-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("AS_OF")
-        .output()
-        .with_context(|| format!("scripts/{script} (make venv)"))?;
-    ensure!(
-        out.status.success(),
-        "{script} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(serde_json::from_slice(&out.stdout)?)
+fn run(dir: &std::path::Path, name: &str, args: &[&str]) -> Result<Value> {
+    Ok(serde_json::from_slice(&script(dir, name, args)?)?)
 }
 
 /// (column names, rows as text) of one named query.

@@ -93,28 +93,16 @@ pub async fn show(
         let pages = inspect::sre_pages(&inspect::drain_queue(&sqs, url).await?);
         // Paging is at least once (a batch retried between the publish and
         // `notified` pages again); the pager dedups on the incident's key.
-        let paged: std::collections::BTreeSet<String> = pages
-            .iter()
-            .map(|p| {
-                format!(
-                    "{} {} {}",
-                    p.kind.as_str(),
-                    p.key.dimensions(),
-                    p.key.minute_ms
-                )
-            })
-            .collect();
-        let opened: std::collections::BTreeSet<String> = incidents
-            .iter()
-            .map(|i| {
-                format!(
-                    "{} {} {}",
-                    i.kind.as_str(),
-                    i.key.dimensions(),
-                    i.key.minute_ms
-                )
-            })
-            .collect();
+        let key = |i: &Incident| {
+            format!(
+                "{} {} {}",
+                i.kind.as_str(),
+                i.key.dimensions(),
+                i.key.minute_ms
+            )
+        };
+        let paged: std::collections::BTreeSet<String> = pages.iter().map(key).collect();
+        let opened: std::collections::BTreeSet<String> = incidents.iter().map(key).collect();
         checks.push((
             paged == opened,
             format!(

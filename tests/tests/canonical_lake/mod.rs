@@ -31,16 +31,22 @@ pub fn python() -> PathBuf {
         .join("bin/python")
 }
 
-/// Runs scripts/<name> on a local lake directory (no chaos, no AS_OF from the
-/// caller's environment); its stdout, or an error with its stderr.
-pub fn script(dir: &Path, name: &str, args: &[&str]) -> Result<Vec<u8>> {
-    let out = std::process::Command::new(python())
-        .arg(root().join("scripts").join(name))
+/// scripts/<name> on a local lake directory, with no chaos point and no AS_OF
+/// taken from the caller's environment.
+pub fn command(dir: &Path, name: &str, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(python());
+    cmd.arg(root().join("scripts").join(name))
         .arg("--lake-dir")
         .arg(dir)
         .args(args)
         .env_remove("PLAYBACK_CHAOS_POINTS")
-        .env_remove("AS_OF")
+        .env_remove("AS_OF");
+    cmd
+}
+
+/// Runs [`command`]; its stdout, or an error with its stderr.
+pub fn script(dir: &Path, name: &str, args: &[&str]) -> Result<Vec<u8>> {
+    let out = command(dir, name, args)
         .output()
         .with_context(|| format!("scripts/{name} (make venv)"))?;
     ensure!(
