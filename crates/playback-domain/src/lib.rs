@@ -2,6 +2,7 @@
 //! every path (QoE windows, session features, SRE signals, lake partitions).
 //! No AWS here: side effects go through the traits in [`ports`].
 
+pub mod catalogue;
 pub mod error;
 pub mod event;
 pub mod features;
