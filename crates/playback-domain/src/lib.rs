@@ -7,6 +7,7 @@ pub mod error;
 pub mod event;
 pub mod features;
 pub mod lake;
+pub mod long_horizon;
 pub mod memory;
 pub mod metrics;
 pub mod ports;
@@ -14,6 +15,7 @@ pub mod position;
 pub mod qoe;
 pub mod record;
 pub mod sre;
+pub mod training;
 
 pub use error::{InvalidEvent, Reason};
 pub use event::{EventType, OwnedEvent, PlaybackEvent};
