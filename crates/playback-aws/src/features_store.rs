@@ -18,16 +18,26 @@ use playback_domain::ports::{FeatureStore, PortError, PortResult, SaveOutcome};
 
 use crate::dynamo::*;
 use crate::retry;
+use crate::update::Update;
 
 /// Binary attribute: the recent event id hashes, u64 little-endian, newest last.
 pub const ID_HASHES: &str = "id_hashes";
 /// The list of event id strings that items written by earlier releases hold.
 pub const LEGACY_EVENT_IDS: &str = "recent_event_ids";
+/// The session attributes [`to_item`] writes only when set: a save REMOVEs
+/// those absent, so the item holds exactly the folded state.
+const SESSION_OPTIONAL: [&str; 5] = [
+    ID_HASHES,
+    "current_title",
+    "current_session",
+    "device_platform",
+    "last_position",
+];
 
 pub struct DynamoFeatureStore {
-    client: Client,
-    table: String,
-    ttl_secs: i64,
+    pub(crate) client: Client,
+    pub(crate) table: String,
+    pub(crate) ttl_secs: i64,
 }
 
 impl DynamoFeatureStore {
@@ -136,11 +146,8 @@ fn recent_event_hashes(item: &Item) -> Vec<u64> {
 }
 
 impl DynamoFeatureStore {
-    /// One BatchGetItem: the features it read and the keys it left unprocessed.
-    async fn get_batch(
-        &self,
-        keys: Vec<Item>,
-    ) -> PortResult<(Vec<(String, ViewerFeatures)>, Vec<Item>)> {
+    /// One BatchGetItem: the items it read and the keys it left unprocessed.
+    async fn get_batch(&self, keys: Vec<Item>) -> PortResult<(Vec<Item>, Vec<Item>)> {
         let ka = KeysAndAttributes::builder()
             .set_keys(Some(keys))
             .consistent_read(true)
@@ -157,10 +164,7 @@ impl DynamoFeatureStore {
             .responses
             .unwrap_or_default()
             .remove(&self.table)
-            .unwrap_or_default()
-            .iter()
-            .map(|item| from_item(item).map(|f| (f.viewer_id.clone(), f)))
-            .collect::<PortResult<_>>()?;
+            .unwrap_or_default();
         let left = resp
             .unprocessed_keys
             .and_then(|mut u| u.remove(&self.table))
@@ -168,18 +172,16 @@ impl DynamoFeatureStore {
             .unwrap_or_default();
         Ok((found, left))
     }
-}
 
-impl FeatureStore for DynamoFeatureStore {
-    async fn load(&self, ids: &[String]) -> PortResult<BTreeMap<String, ViewerFeatures>> {
-        let out = std::sync::Mutex::new(BTreeMap::new());
+    /// The items of `ids` that exist, 100 keys per BatchGetItem; keys left
+    /// unprocessed (throughput, 16 MB) are asked again, with backoff.
+    pub async fn get_items(&self, ids: &[String]) -> PortResult<Vec<Item>> {
+        let out = std::sync::Mutex::new(Vec::new());
         for chunk in ids.chunks(100) {
             let keys: Vec<Item> = chunk
                 .iter()
                 .map(|id| Item::from([("viewer_id".to_string(), s(id))]))
                 .collect();
-            // BatchGetItem may leave keys unprocessed (throughput, 16 MB):
-            // ask again for those only, with backoff.
             let out = &out;
             retry::until_processed(
                 "features.load",
@@ -198,20 +200,46 @@ impl FeatureStore for DynamoFeatureStore {
         }
         Ok(out.into_inner().unwrap_or_else(PoisonError::into_inner))
     }
+}
 
+impl FeatureStore for DynamoFeatureStore {
+    async fn load(&self, ids: &[String]) -> PortResult<BTreeMap<String, ViewerFeatures>> {
+        self.get_items(ids)
+            .await?
+            .iter()
+            // An item the batch created before the stream saw the viewer.
+            .filter(|item| item.contains_key("last_position"))
+            .map(|item| from_item(item).map(|f| (f.viewer_id.clone(), f)))
+            .collect()
+    }
+
+    /// An UpdateItem of the session attributes only (never the batch's
+    /// `lh_*`), conditioned on the stored stream position.
     async fn save(&self, f: &ViewerFeatures, expected: Option<&str>) -> PortResult<SaveOutcome> {
-        let req = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(f, self.ttl_secs)));
-        let req = match expected {
-            None => req.condition_expression("attribute_not_exists(viewer_id)"),
-            Some(p) => req
-                .condition_expression("last_position = :p")
-                .expression_attribute_values(":p", s(p)),
+        let mut u = Update::default();
+        let mut item = to_item(f, self.ttl_secs);
+        item.remove("viewer_id");
+        for k in SESSION_OPTIONAL.into_iter().chain([LEGACY_EVENT_IDS]) {
+            if !item.contains_key(k) {
+                u.remove(k);
+            }
+        }
+        for (k, v) in item {
+            u.set(&k, v);
+        }
+        let position = u.name("last_position");
+        let condition = match expected {
+            None => format!("attribute_not_exists({position})"),
+            Some(p) => format!("{position} = {}", u.value(s(p))),
         };
-        match req.send().await {
+        let res = u
+            .apply(self.client.update_item())
+            .table_name(&self.table)
+            .key("viewer_id", s(&f.viewer_id))
+            .condition_expression(condition)
+            .send()
+            .await;
+        match res {
             Ok(_) => Ok(SaveOutcome::Saved),
             Err(e) if is_conditional_failure(&e) => Ok(SaveOutcome::Conflict),
             Err(e) => Err(port_error("features.save", e)),
@@ -220,7 +248,7 @@ impl FeatureStore for DynamoFeatureStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use playback_domain::features::RECENT_TITLES;
     use playback_domain::{decode_record, Clock, OwnedEvent, StreamPosition};
@@ -242,7 +270,7 @@ mod tests {
     /// A long-lived viewer with everything at its largest realistic size:
     /// UUID viewer, session and event ids, 10 recent titles, a Kinesis
     /// sequence number (56 digits), 13-digit counters.
-    fn full_features() -> ViewerFeatures {
+    pub(crate) fn full_features() -> ViewerFeatures {
         let seq = "49654312345678901234567890123456789012345678901234567890";
         ViewerFeatures {
             viewer_id: uuid("viewer", 1),

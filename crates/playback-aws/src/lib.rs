@@ -12,9 +12,11 @@ pub mod error;
 pub mod fail_fast;
 pub mod features_store;
 pub mod kinesis_batch;
+pub mod long_horizon_store;
 pub mod retry;
 pub mod sqs_dead_letters;
 pub mod sre_store;
+pub mod update;
 pub mod windows_store;
 
 pub use error::AwsError;

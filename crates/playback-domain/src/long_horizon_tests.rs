@@ -48,18 +48,49 @@ fn run(events: &[(OwnedEvent, i64)], as_of: i64) -> BTreeMap<String, LongHorizon
 fn shares_completion_device_daypart_and_days() {
     let evs = [
         // Day 1, 20:00: a song played to the end on the phone.
-        (ev("a", "s1", "song", T0 + 20 * 3_600_000, 170_000, 170_000, "ios"), T0 + DAY),
+        (
+            ev(
+                "a",
+                "s1",
+                "song",
+                T0 + 20 * 3_600_000,
+                170_000,
+                170_000,
+                "ios",
+            ),
+            T0 + DAY,
+        ),
         // Day 2, 09:00: 30 min of a film on the tv, not completed.
-        (ev("b", "s2", "film", T0 + DAY + 9 * 3_600_000, 1_800_000, 1_800_000, "tv"), T0 + 2 * DAY),
+        (
+            ev(
+                "b",
+                "s2",
+                "film",
+                T0 + DAY + 9 * 3_600_000,
+                1_800_000,
+                1_800_000,
+                "tv",
+            ),
+            T0 + 2 * DAY,
+        ),
         // An uncatalogued title counts for watched time, not for genres or plays.
-        (ev("c", "s2", "nope", T0 + DAY + 10 * 3_600_000, 1_000, 0, "tv"), T0 + 2 * DAY),
+        (
+            ev("c", "s2", "nope", T0 + DAY + 10 * 3_600_000, 1_000, 0, "tv"),
+            T0 + 2 * DAY,
+        ),
     ];
     let f = &run(&evs, T0 + 3 * DAY)["v1"];
     assert_eq!(
         f.top_genres,
         vec![
-            GenreShare { genre: "drama".into(), share_bp: 9_137 },
-            GenreShare { genre: "music".into(), share_bp: 862 },
+            GenreShare {
+                genre: "drama".into(),
+                share_bp: 9_137
+            },
+            GenreShare {
+                genre: "music".into(),
+                share_bp: 862
+            },
         ]
     );
     assert_eq!((f.plays, f.completion_bp), (2, Some(5_000)));
@@ -72,10 +103,19 @@ fn shares_completion_device_daypart_and_days() {
 fn the_window_is_thirty_days_of_event_time_that_arrived_before_the_cutoff() {
     let as_of = T0 + 40 * DAY;
     let evs = [
-        (ev("old", "s1", "song", as_of - WINDOW_MS - 1, 1_000, 0, "tv"), as_of - WINDOW_MS),
-        (ev("in", "s2", "song", as_of - WINDOW_MS, 2_000, 0, "tv"), as_of - WINDOW_MS),
+        (
+            ev("old", "s1", "song", as_of - WINDOW_MS - 1, 1_000, 0, "tv"),
+            as_of - WINDOW_MS,
+        ),
+        (
+            ev("in", "s2", "song", as_of - WINDOW_MS, 2_000, 0, "tv"),
+            as_of - WINDOW_MS,
+        ),
         // Happened before the cutoff but arrived after it: a later run's.
-        (ev("late", "s3", "film", as_of - 1_000, 4_000, 0, "tv"), as_of),
+        (
+            ev("late", "s3", "film", as_of - 1_000, 4_000, 0, "tv"),
+            as_of,
+        ),
         (ev("after", "s4", "film", as_of, 8_000, 0, "tv"), as_of + 1),
     ];
     let f = &run(&evs, as_of)["v1"];
@@ -99,7 +139,20 @@ fn ties_go_to_the_name_and_at_most_three_genres_are_kept() {
     let evs: Vec<(OwnedEvent, i64)> = ["thriller", "kids", "song", "ep"]
         .iter()
         .enumerate()
-        .map(|(i, t)| (ev(&format!("e{i}"), "s", t, T0, 1_000, 0, if i % 2 == 0 { "web" } else { "ios" }), T0))
+        .map(|(i, t)| {
+            (
+                ev(
+                    &format!("e{i}"),
+                    "s",
+                    t,
+                    T0,
+                    1_000,
+                    0,
+                    if i % 2 == 0 { "web" } else { "ios" },
+                ),
+                T0,
+            )
+        })
         .collect();
     let f = &compute(evs.iter().map(|(e, a)| (e, *a)), &cat, T0 + 1)["v1"];
     let names: Vec<&str> = f.top_genres.iter().map(|g| g.genre.as_str()).collect();
@@ -115,10 +168,17 @@ fn the_served_run_is_the_last_published_by_then() {
         published_ms: published,
         features: BTreeMap::new(),
     };
-    let h = RunHistory::new(vec![run(2 * DAY, 2 * DAY + 3_600_000), run(DAY, DAY + 3_600_000)]);
+    let h = RunHistory::new(vec![
+        run(2 * DAY, 2 * DAY + 3_600_000),
+        run(DAY, DAY + 3_600_000),
+    ]);
     assert!(h.served_at(DAY + 3_599_999).is_none());
     assert_eq!(h.served_at(DAY + 3_600_000).unwrap().as_of_ms, DAY);
-    assert_eq!(h.served_at(2 * DAY + 1).unwrap().as_of_ms, DAY, "cut off, not yet published");
+    assert_eq!(
+        h.served_at(2 * DAY + 1).unwrap().as_of_ms,
+        DAY,
+        "cut off, not yet published"
+    );
     assert_eq!(h.served_at(3 * DAY).unwrap().as_of_ms, 2 * DAY);
 }
 

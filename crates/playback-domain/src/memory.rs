@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use crate::features::ViewerFeatures;
+use crate::long_horizon::LongHorizonFeatures;
 use crate::ports::*;
 use crate::qoe::{combined_totals, Alert, Group, PartialWindow, Window, WindowTotals};
 use crate::sre::incident::Incident;
@@ -64,7 +65,46 @@ impl Faults {
 #[derive(Default)]
 pub struct MemoryFeatureStore {
     pub items: Mutex<BTreeMap<String, ViewerFeatures>>,
+    /// The batch's attributes of the same items ([`LongHorizonStore`]).
+    pub long_horizon: Mutex<BTreeMap<String, Published>>,
     pub faults: Faults,
+}
+
+impl LongHorizonStore for MemoryFeatureStore {
+    async fn publish(
+        &self,
+        f: &LongHorizonFeatures,
+        published_ms: i64,
+    ) -> PortResult<PublishOutcome> {
+        self.faults.check(&f.viewer_id, "features.publish")?;
+        let mut items = self
+            .long_horizon
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if items
+            .get(&f.viewer_id)
+            .is_some_and(|p| p.features.as_of_ms >= f.as_of_ms)
+        {
+            return Ok(PublishOutcome::Stale);
+        }
+        let published = Published {
+            features: f.clone(),
+            published_ms,
+        };
+        items.insert(f.viewer_id.clone(), published);
+        Ok(PublishOutcome::Written)
+    }
+
+    async fn load_published(&self, ids: &[String]) -> PortResult<BTreeMap<String, Published>> {
+        let items = self
+            .long_horizon
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        Ok(ids
+            .iter()
+            .filter_map(|id| items.get(id).map(|p| (id.clone(), p.clone())))
+            .collect())
+    }
 }
 
 impl FeatureStore for MemoryFeatureStore {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::features::ViewerFeatures;
+use crate::long_horizon::LongHorizonFeatures;
 use crate::qoe::{Alert, PartialWindow, Window, WindowTotals};
 use crate::sre::incident::Incident;
 use crate::sre::{IncidentKind, SreCounts, SreKey};
@@ -129,6 +130,37 @@ pub trait FeatureStore: Send + Sync {
         f: &ViewerFeatures,
         expected: Option<&str>,
     ) -> impl Future<Output = PortResult<SaveOutcome>> + Send;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishOutcome {
+    Written,
+    /// The stored long-horizon features are from this run or a later one.
+    Stale,
+}
+
+/// A viewer's long-horizon features as the online store holds them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    pub features: LongHorizonFeatures,
+    /// When the batch wrote them (epoch ms).
+    pub published_ms: i64,
+}
+
+/// The batch side of the online store. It writes only its own attributes,
+/// versioned by the run's `as_of`; the stream writes only the session ones,
+/// versioned by stream position: the two writers commute.
+pub trait LongHorizonStore: Send + Sync {
+    /// Writes `f` unless the stored features are from `f.as_of_ms` or later.
+    fn publish(
+        &self,
+        f: &LongHorizonFeatures,
+        published_ms: i64,
+    ) -> impl Future<Output = PortResult<PublishOutcome>> + Send;
+    fn load_published(
+        &self,
+        viewer_ids: &[String],
+    ) -> impl Future<Output = PortResult<BTreeMap<String, Published>>> + Send;
 }
 
 pub trait WindowStore: Send + Sync {

@@ -86,7 +86,11 @@ where
         let completed = (e.event_type == EventType::SessionEnd)
             .then(|| catalogue.get(&e.title_id))
             .flatten()
-            .map(|t| furthest.get(&play).is_some_and(|p| completes(*p, t.duration_ms)));
+            .map(|t| {
+                furthest
+                    .get(&play)
+                    .is_some_and(|p| completes(*p, t.duration_ms))
+            });
         if e.event_type == EventType::SessionEnd {
             furthest.remove(&play);
         }

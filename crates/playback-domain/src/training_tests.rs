@@ -76,7 +76,11 @@ fn long_horizon_features_come_from_the_run_served_at_the_label() {
     let at = |as_of: i64| Run {
         as_of_ms: as_of,
         published_ms: as_of + 3_600_000,
-        features: compute(evs.iter().map(|(e, _)| (e, e.event_time_ms)), &catalogue(), as_of),
+        features: compute(
+            evs.iter().map(|(e, _)| (e, e.event_time_ms)),
+            &catalogue(),
+            as_of,
+        ),
     };
     // A run at T0 + 3 d is published an hour later, after "c".
     let runs = RunHistory::new(vec![at(T0 + day), at(T0 + 3 * day)]);
@@ -87,6 +91,10 @@ fn long_horizon_features_come_from_the_run_served_at_the_label() {
         .collect();
     assert_eq!(as_of, [Some(T0 + day), Some(T0 + day)]);
     assert_eq!(rows[0].long_horizon.as_ref().unwrap().plays, 1);
-    let no_runs = training_rows(evs.iter().map(|(e, p)| (e, p)), &catalogue(), &RunHistory::default());
+    let no_runs = training_rows(
+        evs.iter().map(|(e, p)| (e, p)),
+        &catalogue(),
+        &RunHistory::default(),
+    );
     assert!(no_runs.iter().all(|r| r.long_horizon.is_none()));
 }
