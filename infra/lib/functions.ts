@@ -85,7 +85,7 @@ export class Functions extends Construct {
       POISON_DLQ_URL: poisonUrl,
       FEATURES_TTL_DAYS: String(t.features.ttl_days),
     }, [STREAM_DLQ_SKIP, STREAM_CONCURRENCY_SKIP]);
-    grantTable(state.tables.features, features.role, 'GetItem', 'BatchGetItem', 'PutItem');
+    grantTable(state.tables.features, features.role, 'GetItem', 'BatchGetItem', 'UpdateItem');
     state.poisonDlq.grantSendMessages(features.role);
 
     for (const [name, fn] of [['qoe-alerts', qoe], ['session-features', features]] as [ConsumerName, RustFunction][]) {

@@ -121,7 +121,7 @@ describe('each function role touches only its own resources', () => {
     const actions = (name: FunctionName) => statementsOf(functionRoles[name])
       .flatMap((s) => asList(s.Action)).filter((a) => a.startsWith('dynamodb:')).sort();
     assert.deepEqual(actions('qoe-alerts'), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
-    assert.deepEqual(actions('session-features'), ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+    assert.deepEqual(actions('session-features'), ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']);
     assert.deepEqual(actions('sre-buffer'), ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     assert.deepEqual(actions('firehose-transform'), []);
   });

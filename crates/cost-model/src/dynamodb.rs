@@ -22,7 +22,7 @@ pub(crate) fn lines(
     let (k, e_day, r_day, shards) = (s.k, s.events_per_day, s.records_per_day, s.shards);
     let record_json = s.record_json_bytes;
     let days = DAYS_PER_MONTH;
-    // Features: one conditional PutItem per viewer per batch. A viewer shows up
+    // Features: one conditional UpdateItem per viewer per batch. A viewer shows up
     // in min(its records per minute, batches per minute) batches a minute.
     let viewer_minutes_per_day = e_day / pm.events_per_viewer_minute;
     let records_per_viewer_minute = pm.events_per_viewer_minute / k;
@@ -48,7 +48,7 @@ pub(crate) fn lines(
     bill.line(
         "DynamoDB",
         format!(
-            "features: PutItem per viewer per batch ({:.2} KB item)",
+            "features: UpdateItem per viewer per batch ({:.2} KB item)",
             m.feature_item_bytes / KB
         ),
         f_wru / 1e6,
