@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 SAFE_VALUE = re.compile(r"^[A-Za-z0-9 _:./+-]*$")
 GLUE_TO_DUCKDB = {"string": "VARCHAR", "bigint": "BIGINT", "int": "INTEGER", "timestamp": "TIMESTAMPTZ"}
+TITLE_COLUMNS = [("title_id", "VARCHAR"), ("genre", "VARCHAR"), ("kind", "VARCHAR"),
+                 ("duration_ms", "BIGINT"), ("release_day", "DATE")]
 LEDGER_COLUMNS = [("event_id", "VARCHAR"), ("event_day", "DATE"), ("title_id", "VARCHAR"),
                   ("watched_ms", "BIGINT"), ("close_id", "VARCHAR")]
 
@@ -61,7 +63,8 @@ class QueryError(Exception):
 def lake_defaults() -> dict:
     lake = json.loads((ROOT / "infra" / "pipeline.json").read_text())["lake"]
     return {"bucket": lake["bucket"], "prefix": lake["prefix"],
-            "ledger_prefix": lake["reports_prefix"] + "ledger/"}
+            "ledger_prefix": lake["reports_prefix"] + "ledger/",
+            "catalogue_prefix": lake["catalogue_prefix"]}
 
 
 def substitute(sql: str, params: dict[str, str]) -> str:
@@ -184,7 +187,8 @@ def has_files(con, pattern: str) -> bool:
         raise QueryError(f"cannot list {pattern}: {str(e).splitlines()[0]}") from None
 
 
-def create_views(con, root: str, prefix: str, ledger_prefix: str) -> None:
+def create_views(con, root: str, prefix: str, ledger_prefix: str,
+                 catalogue_prefix: str | None = None) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS playback")
     events = events_glob(root, prefix)
     if has_files(con, events):
@@ -205,6 +209,16 @@ def create_views(con, root: str, prefix: str, ledger_prefix: str) -> None:
     else:
         cols = ", ".join(f"CAST(NULL AS {t}) AS {n}" for n, t in LEDGER_COLUMNS)
         con.execute(f"CREATE VIEW playback.royalty_ledger AS SELECT {cols} WHERE false")
+    # The title catalogue (a dimension the content system ships, the load
+    # generator's in the demo): release_day as a date whichever way a file holds it.
+    catalogue = f"{root}/{(catalogue_prefix or lake_defaults()['catalogue_prefix']).strip('/')}/*.parquet"
+    if has_files(con, catalogue):
+        con.execute(
+            "CREATE VIEW playback.titles AS SELECT title_id, genre, kind, CAST(duration_ms AS BIGINT) AS duration_ms, "
+            f"CAST(release_day AS DATE) AS release_day FROM read_parquet('{catalogue}', union_by_name = true)")
+    else:
+        cols = ", ".join(f"CAST(NULL AS {t}) AS {n}" for n, t in TITLE_COLUMNS)
+        con.execute(f"CREATE VIEW playback.titles AS SELECT {cols} WHERE false")
 
 
 def create_canonical_view(con, lake_dir: str | None, bucket: str, endpoint: str | None,

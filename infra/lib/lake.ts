@@ -28,12 +28,20 @@ const PARQUET = {
 /** Partition projection: dt is a day (yyyy-MM-dd) from 2024-01-01 up to today, hour is 00..23. */
 export const PROJECTION_START_DAY = '2024-01-01';
 
+/** The catalogue table's name and columns (crates/lake titles_schema; release_day a date). */
+export const TITLES_TABLE = 'titles';
+export const TITLE_COLUMNS: readonly (readonly [string, string])[] = [
+  ['title_id', 'string'], ['genre', 'string'], ['kind', 'string'], ['duration_ms', 'bigint'], ['release_day', 'date'],
+];
+
 export class Lake extends Construct {
   readonly bucket: s3.Bucket;
   readonly accessLogs: s3.Bucket;
   readonly resultsBucket: s3.Bucket;
   readonly database: glue.CfnDatabase;
   readonly table: glue.CfnTable;
+  /** The title catalogue table (`playback.titles`, under lake.catalogue_prefix). */
+  readonly titlesTable: glue.CfnTable;
   readonly workgroup: athena.CfnWorkGroup;
   readonly namedQueries: athena.CfnNamedQuery[];
   readonly catalogArn: string;
@@ -146,6 +154,28 @@ export class Lake extends Construct {
       },
     });
     this.table.node.addDependency(this.database);
+
+    // The title catalogue (one small Parquet file, from the content system;
+    // the demo uploads the load generator's): the dimension the features join on.
+    this.titlesTable = new glue.CfnTable(this, 'TitlesTable', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: lake.glue_database,
+      tableInput: {
+        name: TITLES_TABLE,
+        description: 'Title catalogue: genre, kind, duration, release day (Parquet)',
+        tableType: 'EXTERNAL_TABLE',
+        parameters: { EXTERNAL: 'TRUE', classification: 'parquet', 'parquet.compression': 'SNAPPY' },
+        storageDescriptor: {
+          location: `s3://${this.bucket.bucketName}/${lake.catalogue_prefix}`,
+          columns: TITLE_COLUMNS.map(([name, type]) => ({ name, type })),
+          inputFormat: PARQUET.input,
+          outputFormat: PARQUET.output,
+          compressed: true,
+          serdeInfo: { serializationLibrary: PARQUET.serde, parameters: { 'serialization.format': '1' } },
+        },
+      },
+    });
+    this.titlesTable.node.addDependency(this.database);
 
     // Athena workgroup: results encrypted with the CMK, settings enforced, scans capped.
     this.workgroupArn = stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: lake.athena_workgroup });

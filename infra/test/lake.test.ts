@@ -92,13 +92,13 @@ describe('Firehose delivery stream', () => {
   });
   test('created after its role policy and the Glue table', () => {
     const policyId = logicalIdOf(t, 'AWS::IAM::Policy', (r) => JSON.stringify(r.Properties.PolicyDocument).includes('ReadGlueSchema'));
-    const tableId = logicalIdOf(t, 'AWS::Glue::Table', () => true);
+    const tableId = logicalIdOf(t, 'AWS::Glue::Table', (r) => r.Properties.TableInput.Name === lake.glue_table);
     assert.ok(ds.DependsOn?.includes(policyId) && ds.DependsOn?.includes(tableId), JSON.stringify(ds.DependsOn));
   });
 });
 
 describe('Glue table', () => {
-  const [, table] = only(t, 'AWS::Glue::Table', () => true);
+  const [, table] = only(t, 'AWS::Glue::Table', (r) => r.Properties.TableInput.Name === lake.glue_table);
   const ti = table.Properties.TableInput;
   test('columns and partition keys are exactly events/lake-columns.json', () => {
     assert.equal(table.Properties.DatabaseName, lake.glue_database);
@@ -120,6 +120,21 @@ describe('Glue table', () => {
     assert.equal(p['projection.hour.range'], '0,23');
     assert.equal(p['projection.hour.digits'], '2');
     assert.match(JSON.stringify(p['storage.location.template']), /\/events\/dt=\$\{dt\}\/hour=\$\{hour\}\//);
+  });
+});
+
+describe('Glue titles table', () => {
+  const [, table] = only(t, 'AWS::Glue::Table', (r) => r.Properties.TableInput.Name === 'titles');
+  const ti = table.Properties.TableInput;
+  test('Parquet under the catalogue prefix, the five catalogue columns, release_day a date', () => {
+    assert.equal(table.Properties.DatabaseName, lake.glue_database);
+    assert.deepEqual(ti.StorageDescriptor.Columns, [
+      { Name: 'title_id', Type: 'string' }, { Name: 'genre', Type: 'string' }, { Name: 'kind', Type: 'string' },
+      { Name: 'duration_ms', Type: 'bigint' }, { Name: 'release_day', Type: 'date' },
+    ]);
+    assert.equal(ti.StorageDescriptor.SerdeInfo.SerializationLibrary, 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe');
+    assert.match(JSON.stringify(ti.StorageDescriptor.Location), new RegExp(`/${lake.catalogue_prefix}"`));
+    assert.equal(ti.PartitionKeys, undefined);
   });
 });
 

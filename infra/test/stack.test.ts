@@ -24,7 +24,7 @@ describe('resource counts', () => {
     'AWS::KMS::Key': 1,
     'AWS::KinesisFirehose::DeliveryStream': 1,
     'AWS::Glue::Database': 1,
-    'AWS::Glue::Table': 1,
+    'AWS::Glue::Table': 2,
     'AWS::Athena::WorkGroup': 1,
     'AWS::Events::Rule': 4,
     'AWS::CloudWatch::Dashboard': 1,

@@ -128,6 +128,20 @@ async fn main() -> Result<()> {
         max_batch_delay: Duration::from_secs(1),
         ..Default::default()
     };
+    // The title catalogue the sessions play (playback.titles), beside the events.
+    let catalogue_key = format!("{}part-0.parquet", topology.lake.catalogue_prefix);
+    playback_aws::s3_client(&aws)
+        .put_object()
+        .bucket(&resources.lake_bucket)
+        .key(&catalogue_key)
+        .body(loadgen::catalogue::parquet(&cfg)?.into())
+        .send()
+        .await
+        .with_context(|| format!("upload s3://{}/{catalogue_key}", resources.lake_bucket))?;
+    println!(
+        "    catalogue: {} titles -> s3://{}/{catalogue_key}",
+        cfg.titles, resources.lake_bucket
+    );
     let load = tokio::spawn(loadgen::runner::run(cfg, outputs, opts));
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     while !load.is_finished() {

@@ -2,6 +2,7 @@
 //!
 //! - [`schema`]: the Arrow schema from events/lake-columns.json (the Glue table's source).
 //! - [`parquet_io`]: `LakeRow`s to Parquet bytes and back.
+//! - [`titles`]: the title catalogue (`playback.titles`) to Parquet and back.
 //! - [`store`]: the small object-store seam (in-memory for tests, S3 for real).
 //!
 //! The local stand-in for the Firehose delivery stream that writes the lake
@@ -11,10 +12,12 @@
 pub mod parquet_io;
 pub mod schema;
 pub mod store;
+pub mod titles;
 
 pub use parquet_io::{read_rows, write_rows, write_rows_with};
 pub use playback_domain::lake::LakeRow;
 pub use store::{MemoryStore, ObjectStore, S3Store};
+pub use titles::{read_titles, titles_schema, write_titles};
 
 /// Everything that can go wrong landing or reading lake data.
 #[derive(Debug, thiserror::Error)]

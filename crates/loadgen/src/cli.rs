@@ -109,6 +109,9 @@ pub struct Cli {
     /// Write the ground-truth manifest (JSON) here.
     #[arg(long, value_name = "PATH")]
     pub manifest: Option<PathBuf>,
+    /// Write the title catalogue (the lake's `playback.titles`, Parquet) here.
+    #[arg(long, value_name = "FILE")]
+    pub catalogue_out: Option<PathBuf>,
     /// Also send playback-quality events to this SQS queue (SendMessageBatch).
     #[arg(long, value_name = "URL")]
     pub quality_queue_url: Option<String>,
@@ -233,7 +236,7 @@ impl Cli {
         };
         if o.is_empty() {
             return Err(LoadgenError::Config(
-                "nothing to do: give --stream, --out-file, --kinesis-event-file or --manifest"
+                "nothing to do: give --stream, --out-file, --kinesis-event-file, --manifest or --catalogue-out"
                     .into(),
             ));
         }

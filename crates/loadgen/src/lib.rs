@@ -10,8 +10,11 @@
 //!   results derived from it.
 //! * [`sinks`]: Kinesis (PutRecords with partial-failure retries), files
 //!   (replayable JSON lines, Lambda `KinesisEvent`), SQS quality queue.
+//! * [`catalogue`]: the titles (genre, kind, duration, release day) as the
+//!   lake's `playback.titles` Parquet file.
 //! * [`runner`] and [`cli`]: the paced `playback-loadgen` binary.
 
+pub mod catalogue;
 pub mod cli;
 pub mod config;
 pub mod error;

@@ -10,6 +10,17 @@ use playback_domain::event::DEFAULT_MAX_FUTURE_SKEW_MS;
 
 async fn run(cli: Cli) -> anyhow::Result<bool> {
     let scenario = cli.scenario()?;
+    if let Some(path) = &cli.catalogue_out {
+        let n = loadgen::catalogue::write(&scenario, path)?;
+        eprintln!("playback-loadgen: {n} titles -> {}", path.display());
+        if cli.stream.is_none()
+            && cli.out_file.is_none()
+            && cli.kinesis_event_file.is_none()
+            && cli.manifest.is_none()
+        {
+            return Ok(true);
+        }
+    }
     let outputs = cli.outputs()?;
     let opts = cli.run_options()?;
     let now = chrono::Utc::now().timestamp_millis();

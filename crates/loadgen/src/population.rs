@@ -2,6 +2,8 @@
 //! catalogue with Zipf-like popularity, and the small sampling helpers the
 //! generator shares. Everything derives from the seed, nothing from the clock.
 
+use chrono::{Duration, NaiveDate};
+use playback_domain::catalogue::{Title, TitleKind};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -34,6 +36,33 @@ pub const APP_VERSIONS: [(&str, f64); 4] = [
 /// The adaptive-bitrate ladder (kbps).
 pub const BITRATE_LADDER: [i64; 7] = [800, 1_500, 3_000, 4_500, 6_000, 8_000, 12_000];
 
+/// Genres of the catalogue and their share of titles.
+pub const GENRES: [(&str, f64); 8] = [
+    ("drama", 0.20),
+    ("comedy", 0.16),
+    ("documentary", 0.12),
+    ("kids", 0.12),
+    ("thriller", 0.12),
+    ("sci-fi", 0.10),
+    ("music", 0.10),
+    ("sport", 0.08),
+];
+
+/// Kinds of title and their share of the catalogue.
+pub const KINDS: [(TitleKind, f64); 3] = [
+    (TitleKind::Episode, 0.55),
+    (TitleKind::Film, 0.30),
+    (TitleKind::Track, 0.15),
+];
+
+/// Release days fall within [`RELEASE_WINDOW_DAYS`] before this day.
+pub const RELEASE_EPOCH: &str = "2026-01-01";
+pub const RELEASE_WINDOW_DAYS: i64 = 3 * 365;
+
+/// Share of session starts on a title of the viewer's favourite genre (the
+/// rest follow overall popularity).
+pub const TASTE_SHARE: f64 = 0.7;
+
 /// Popularity exponent: title of rank k is watched in proportion to 1 / k^s.
 pub const ZIPF_EXPONENT: f64 = 1.05;
 
@@ -49,6 +78,12 @@ pub enum Stream {
     Retry = 6,
     Release = 7,
     Startup = 8,
+    /// Titles' genre, kind and release day.
+    Catalogue = 9,
+    /// Viewers' favourite genres.
+    Taste = 10,
+    /// The per-session coin: favourite genre or overall popularity.
+    TasteCoin = 11,
 }
 
 /// A deterministic RNG for one stream of one seed.
@@ -86,6 +121,8 @@ pub struct Viewer {
     pub app_version: &'static str,
     /// Highest rung of [`BITRATE_LADDER`] this device reaches.
     pub max_rung: usize,
+    /// The genre (of [`GENRES`]) this viewer mostly watches.
+    pub favourite_genre: &'static str,
 }
 
 /// The title catalogue: ids by popularity rank and a CDF to sample from.
@@ -94,35 +131,126 @@ pub struct Catalog {
     pub ids: Vec<String>,
     /// Running time of each title (ms): sessions start somewhere inside it.
     pub runtime_ms: Vec<i64>,
+    /// Genre of each title (one of [`GENRES`]).
+    pub genre: Vec<&'static str>,
+    pub kind: Vec<TitleKind>,
+    /// Release day of each title, `YYYY-MM-DD`.
+    pub release_day: Vec<String>,
     cdf: Vec<f64>,
+    /// Per genre (by [`GENRES`] order): its title indices by popularity rank
+    /// and the CDF of popularity within the genre.
+    by_genre: Vec<(Vec<usize>, Vec<f64>)>,
+}
+
+fn normalised_cdf(weights: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut acc = 0.0;
+    let mut cdf: Vec<f64> = weights
+        .map(|w| {
+            acc += w;
+            acc
+        })
+        .collect();
+    for c in &mut cdf {
+        *c /= acc;
+    }
+    cdf
+}
+
+fn draw(cdf: &[f64], u: f64) -> usize {
+    cdf.partition_point(|c| *c <= u).min(cdf.len() - 1)
 }
 
 impl Catalog {
-    pub fn new<R: Rng>(titles: usize, rng: &mut R) -> Self {
-        let mut cdf = Vec::with_capacity(titles);
-        let mut acc = 0.0;
-        for k in 1..=titles {
-            acc += 1.0 / (k as f64).powf(ZIPF_EXPONENT);
-            cdf.push(acc);
+    /// `rng` draws the running times (the population stream); the genre,
+    /// kind and release day come from [`Stream::Catalogue`] of `seed`, so
+    /// that they shift none of the older draws.
+    pub fn new<R: Rng>(seed: u64, titles: usize, rng: &mut R) -> Self {
+        let weight = |k: usize| 1.0 / ((k + 1) as f64).powf(ZIPF_EXPONENT);
+        let cdf = normalised_cdf((0..titles).map(weight));
+        let runtime_ms = (0..titles)
+            .map(|_| rng.random_range(20..=150) * 60_000)
+            .collect();
+        let mut crng = rng_for(seed, Stream::Catalogue);
+        let epoch = NaiveDate::parse_from_str(RELEASE_EPOCH, "%Y-%m-%d").expect("epoch");
+        let mut genre = Vec::with_capacity(titles);
+        let mut kind = Vec::with_capacity(titles);
+        let mut release_day = Vec::with_capacity(titles);
+        for _ in 0..titles {
+            genre.push(pick(&mut crng, &GENRES));
+            let total: f64 = KINDS.iter().map(|(_, w)| w).sum();
+            let mut u = crng.random::<f64>() * total;
+            let mut k = KINDS[KINDS.len() - 1].0;
+            for (kd, w) in KINDS {
+                if u < w {
+                    k = kd;
+                    break;
+                }
+                u -= w;
+            }
+            kind.push(k);
+            let back = crng.random_range(1..=RELEASE_WINDOW_DAYS);
+            release_day.push(
+                (epoch - Duration::days(back))
+                    .format("%Y-%m-%d")
+                    .to_string(),
+            );
         }
-        for c in &mut cdf {
-            *c /= acc;
-        }
+        let by_genre = GENRES
+            .iter()
+            .map(|(g, _)| {
+                let idx: Vec<usize> = (0..titles).filter(|&i| genre[i] == *g).collect();
+                let cdf = normalised_cdf(idx.iter().map(|&i| weight(i)));
+                (idx, cdf)
+            })
+            .collect();
         Catalog {
             ids: (0..titles).map(title_id).collect(),
-            runtime_ms: (0..titles)
-                .map(|_| rng.random_range(20..=150) * 60_000)
-                .collect(),
+            runtime_ms,
+            genre,
+            kind,
+            release_day,
             cdf,
+            by_genre,
         }
     }
 
     /// A title index, drawn by popularity.
     pub fn sample<R: Rng>(&self, rng: &mut R) -> usize {
-        let u = rng.random::<f64>();
-        self.cdf
-            .partition_point(|c| *c <= u)
-            .min(self.cdf.len() - 1)
+        self.sample_at(rng.random::<f64>())
+    }
+
+    /// The title index at quantile `u` (in `[0, 1)`) of overall popularity.
+    pub fn sample_at(&self, u: f64) -> usize {
+        draw(&self.cdf, u)
+    }
+
+    /// The title index at quantile `u` of popularity within `genre`, or
+    /// `None` when the catalogue has no title of that genre.
+    pub fn sample_in_genre_at(&self, genre: &str, u: f64) -> Option<usize> {
+        let g = GENRES.iter().position(|(name, _)| *name == genre)?;
+        let (idx, cdf) = &self.by_genre[g];
+        (!idx.is_empty()).then(|| idx[draw(cdf, u)])
+    }
+
+    /// Share of titles' overall popularity that goes to `genre`.
+    pub fn genre_share(&self, genre: &str) -> f64 {
+        (0..self.ids.len())
+            .filter(|&i| self.genre[i] == genre)
+            .map(|i| self.share(i))
+            .sum()
+    }
+
+    /// The catalogue as the `playback.titles` dimension rows, by rank.
+    pub fn titles(&self) -> Vec<Title> {
+        (0..self.ids.len())
+            .map(|i| Title {
+                title_id: self.ids[i].clone(),
+                genre: self.genre[i].to_string(),
+                kind: self.kind[i],
+                duration_ms: self.runtime_ms[i],
+                release_day: self.release_day[i].clone(),
+            })
+            .collect()
     }
 
     /// Share of sessions that go to the title of this index.
@@ -144,6 +272,7 @@ pub struct Population {
 impl Population {
     pub fn new(seed: u64, viewers: usize, titles: usize) -> Self {
         let mut rng = rng_for(seed, Stream::Population);
+        let mut taste = rng_for(seed, Stream::Taste);
         let viewers = (0..viewers)
             .map(|i| {
                 let platform = pick(&mut rng, &PLATFORMS);
@@ -153,12 +282,13 @@ impl Population {
                     platform,
                     app_version: pick(&mut rng, &APP_VERSIONS),
                     max_rung: max_rung(platform),
+                    favourite_genre: pick(&mut taste, &GENRES),
                 }
             })
             .collect();
         Population {
             viewers,
-            catalog: Catalog::new(titles, &mut rng),
+            catalog: Catalog::new(seed, titles, &mut rng),
         }
     }
 }
@@ -211,7 +341,7 @@ mod tests {
 
     #[test]
     fn zipf_skews_towards_the_first_titles() {
-        let cat = Catalog::new(100, &mut rng_for(1, Stream::Population));
+        let cat = Catalog::new(1, 100, &mut rng_for(1, Stream::Population));
         let mut rng = rng_for(1, Stream::Sessions);
         let mut counts = vec![0u32; 100];
         for _ in 0..20_000 {
@@ -242,5 +372,36 @@ mod tests {
         assert_eq!(a.viewers, b.viewers);
         assert_eq!(a.catalog.runtime_ms, b.catalog.runtime_ms);
         assert_ne!(a.viewers, Population::new(8, 50, 10).viewers);
+        assert_eq!(a.catalog.titles(), b.catalog.titles());
+    }
+
+    #[test]
+    fn catalogue_has_genres_kinds_and_release_days() {
+        let pop = Population::new(3, 400, 200);
+        let titles = pop.catalog.titles();
+        assert_eq!(titles.len(), 200);
+        assert_eq!(titles[0].title_id, "t0001");
+        assert_eq!(titles[0].duration_ms, pop.catalog.runtime_ms[0]);
+        let genres: std::collections::BTreeSet<&str> =
+            titles.iter().map(|t| t.genre.as_str()).collect();
+        assert_eq!(genres.len(), GENRES.len(), "{genres:?}");
+        for kind in [TitleKind::Film, TitleKind::Episode, TitleKind::Track] {
+            assert!(titles.iter().any(|t| t.kind == kind), "{kind:?}");
+        }
+        for t in &titles {
+            assert!(
+                t.release_day.as_str() >= "2023-01-01" && t.release_day.as_str() < RELEASE_EPOCH,
+                "{}",
+                t.release_day
+            );
+        }
+        let favourites: std::collections::BTreeSet<&str> =
+            pop.viewers.iter().map(|v| v.favourite_genre).collect();
+        assert_eq!(favourites.len(), GENRES.len());
+        let total: f64 = GENRES.iter().map(|(g, _)| pop.catalog.genre_share(g)).sum();
+        assert!((total - 1.0).abs() < 1e-9);
+        let g = titles[5].genre.as_str();
+        assert!(pop.catalog.sample_in_genre_at(g, 0.0).is_some());
+        assert_eq!(pop.catalog.sample_in_genre_at("opera", 0.5), None);
     }
 }

@@ -16,7 +16,7 @@ pub use crate::config::{BadFirmware, BadRelease, Incident, ScenarioConfig, Spike
 use crate::error::LoadgenError;
 use crate::malformed::{corrupt, MalformedKind};
 use crate::manifest::LineEntry;
-use crate::population::{rng_for, Population, RateGate, Stream, BITRATE_LADDER};
+use crate::population::{rng_for, Population, RateGate, Stream, BITRATE_LADDER, TASTE_SHARE};
 use crate::release::ReleaseAt;
 pub use crate::session::{events_per_interval, EVENTS_PER_INTERVAL, MEAN_SESSION_S};
 use crate::session::{plan_interval, IncidentAt, IntervalEnv, Planned, Session};
@@ -42,6 +42,9 @@ pub struct Generator {
     rng_release: StdRng,
     /// startup_ms draws: a stream of its own, so the v2 field shifts nothing else.
     rng_startup: StdRng,
+    /// The taste coin of each session start: a stream of its own, so that
+    /// tastes move no other draw.
+    rng_taste: StdRng,
     corrupt_gate: RateGate,
     late_gate: RateGate,
     heap: BinaryHeap<Reverse<(i64, u64, usize)>>,
@@ -94,6 +97,7 @@ impl Generator {
             rng_incident: rng_for(cfg.seed, Stream::Incident),
             rng_release: rng_for(cfg.seed, Stream::Release),
             rng_startup: rng_for(cfg.seed, Stream::Startup),
+            rng_taste: rng_for(cfg.seed, Stream::TasteCoin),
             release: ReleaseAt::of(&cfg),
             sessions_of: vec![0; pop.viewers.len()],
             pop,
@@ -145,7 +149,16 @@ impl Generator {
 
     fn start_session(&mut self, at: i64) {
         let viewer = self.rng.random_range(0..self.pop.viewers.len());
-        let title = self.pop.catalog.sample(&mut self.rng);
+        // One uniform from the session stream either way: the coin only
+        // chooses which popularity it is a quantile of.
+        let u = self.rng.random::<f64>();
+        let catalog = &self.pop.catalog;
+        let title = if self.rng_taste.random::<f64>() < TASTE_SHARE {
+            catalog.sample_in_genre_at(self.pop.viewers[viewer].favourite_genre, u)
+        } else {
+            None
+        }
+        .unwrap_or_else(|| catalog.sample_at(u));
         self.open_session(at, viewer, title, 1);
     }
 
@@ -345,5 +358,47 @@ impl Iterator for Generator {
             self.emitted += 1;
             return Some(line);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn viewers_mostly_watch_their_favourite_genre() {
+        let cfg = ScenarioConfig {
+            viewers: 500,
+            titles: 120,
+            rate: 200.0,
+            duration_s: Some(600.0),
+            ..Default::default()
+        };
+        let g = Generator::new(cfg).unwrap();
+        let pop = g.population().clone();
+        let (mut starts, mut in_favourite, mut baseline) = (0usize, 0usize, 0.0);
+        for line in g {
+            if line.entry.event_type != EventType::SessionStart {
+                continue;
+            }
+            let fav = pop.viewers[line.viewer as usize].favourite_genre;
+            let title = pop.catalog.index_of(&line.entry.title_id).unwrap();
+            starts += 1;
+            in_favourite += usize::from(pop.catalog.genre[title] == fav);
+            // What popularity alone would give this viewer's favourite genre.
+            baseline += pop.catalog.genre_share(fav);
+        }
+        assert!(starts > 1_000, "{starts} session starts");
+        let share = in_favourite as f64 / starts as f64;
+        let baseline = baseline / starts as f64;
+        assert!(
+            share > baseline + 0.5,
+            "favourite-genre share {share:.3}, popularity alone {baseline:.3}"
+        );
+        let expected = TASTE_SHARE + (1.0 - TASTE_SHARE) * baseline;
+        assert!(
+            (share - expected).abs() < 0.05,
+            "{share:.3} vs {expected:.3}"
+        );
     }
 }

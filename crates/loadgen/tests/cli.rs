@@ -183,3 +183,28 @@ async fn offline_run_writes_files_and_manifest() {
     );
     let _ = RunOptions::default();
 }
+
+#[test]
+fn catalogue_out_alone_writes_the_titles_parquet() {
+    let dir = std::env::temp_dir().join(format!("loadgen-cli-catalogue-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let path = dir.join("titles.parquet");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_playback-loadgen"))
+        .args(["--titles", "25", "--seed", "5", "--catalogue-out"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let back = lake::read_titles(&std::fs::read(&path).unwrap()).unwrap();
+    let cfg = loadgen::ScenarioConfig {
+        titles: 25,
+        seed: 5,
+        ..Default::default()
+    };
+    assert_eq!(back, loadgen::catalogue::titles(&cfg));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -22,6 +22,13 @@ impl TitleKind {
             TitleKind::Track => "track",
         }
     }
+
+    /// The kind named by [`TitleKind::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        [TitleKind::Film, TitleKind::Episode, TitleKind::Track]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
 }
 
 /// One row of the catalogue table (`playback.titles`).
@@ -89,5 +96,13 @@ mod tests {
         assert!(completes(90_000, 100_000));
         assert!(!completes(89_999, 100_000));
         assert!(!completes(5, 0), "no duration, no completion");
+    }
+
+    #[test]
+    fn kinds_parse_back_from_their_names() {
+        for k in [TitleKind::Film, TitleKind::Episode, TitleKind::Track] {
+            assert_eq!(TitleKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(TitleKind::parse("podcast"), None);
     }
 }

@@ -159,6 +159,8 @@ pub struct LakeSpec {
     pub prefix: String,
     pub error_prefix: String,
     pub reports_prefix: String,
+    /// The title catalogue (`playback.titles`): `<catalogue_prefix>part-0.parquet`.
+    pub catalogue_prefix: String,
     pub firehose: String,
     pub buffer_mb: u64,
     pub buffer_s: u64,

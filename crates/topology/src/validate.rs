@@ -126,6 +126,7 @@ pub(crate) fn check(t: &Topology) -> Result<(), (String, String)> {
         ("prefix", &l.prefix),
         ("error_prefix", &l.error_prefix),
         ("reports_prefix", &l.reports_prefix),
+        ("catalogue_prefix", &l.catalogue_prefix),
     ] {
         if p.is_empty() || !p.ends_with('/') {
             v.fail(

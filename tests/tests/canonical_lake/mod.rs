@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{ensure, Context, Result};
+use playback_domain::catalogue::Title;
 use playback_domain::lake::{partition_of, Ingest, LakeRow};
 use playback_domain::{decode_record, Clock};
 use serde_json::Value;
@@ -71,6 +72,15 @@ pub fn write_lake(dir: &Path, rows: &[LakeRow], arrival: &[i64]) -> Result<()> {
         let again = &rows[..rows.len().min(50)];
         std::fs::write(p.join("part-1.parquet"), lake::write_rows(again)?)?;
     }
+    Ok(())
+}
+
+/// The title catalogue as the demo uploads it: `catalogue/titles/part-0.parquet`
+/// (pipeline.json's `lake.catalogue_prefix`) under the lake directory.
+pub fn write_catalogue(dir: &Path, titles: &[Title]) -> Result<()> {
+    let p = dir.join("catalogue/titles");
+    std::fs::create_dir_all(&p)?;
+    std::fs::write(p.join("part-0.parquet"), lake::write_titles(titles)?)?;
     Ok(())
 }
 
