@@ -22,7 +22,7 @@ fn python() -> PathBuf {
     venv.join("bin").join("python")
 }
 
-fn script(name: &str, args: &[&str]) -> Result<Value> {
+pub(crate) fn script(name: &str, args: &[&str]) -> Result<Value> {
     let out = Command::new(python())
         .arg(root().join("scripts").join(name))
         .args(args)

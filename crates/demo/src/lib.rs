@@ -4,5 +4,6 @@
 pub mod canonical;
 pub mod chaos;
 pub mod chart;
+pub mod features;
 pub mod report;
 pub mod sre;

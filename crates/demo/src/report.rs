@@ -297,6 +297,7 @@ pub async fn show(
     );
 
     crate::canonical::feed(t, r, manifest, &mut check)?;
+    crate::features::show(aws, t, r, manifest, &ids, out_dir, &mut check).await?;
     royalty_close(aws, t, r, manifest, &mut check).await?;
     Ok(ok)
 }

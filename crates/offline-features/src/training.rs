@@ -138,7 +138,9 @@ fn array(name: &str, ty: &DataType, rows: &[Example]) -> Result<ArrayRef, Offlin
         DataType::Utf8 => {
             let mut b = StringBuilder::new();
             for c in cells {
-                let Cell::Text(v) = c else { return Err(mismatch()) };
+                let Cell::Text(v) = c else {
+                    return Err(mismatch());
+                };
                 b.append_option(v);
             }
             Arc::new(b.finish())
@@ -146,7 +148,9 @@ fn array(name: &str, ty: &DataType, rows: &[Example]) -> Result<ArrayRef, Offlin
         DataType::Int64 => {
             let mut b = Int64Builder::new();
             for c in cells {
-                let Cell::Big(v) = c else { return Err(mismatch()) };
+                let Cell::Big(v) = c else {
+                    return Err(mismatch());
+                };
                 b.append_option(v);
             }
             Arc::new(b.finish())
@@ -154,7 +158,9 @@ fn array(name: &str, ty: &DataType, rows: &[Example]) -> Result<ArrayRef, Offlin
         DataType::Int32 => {
             let mut b = Int32Builder::new();
             for c in cells {
-                let Cell::Int(v) = c else { return Err(mismatch()) };
+                let Cell::Int(v) = c else {
+                    return Err(mismatch());
+                };
                 b.append_option(v);
             }
             Arc::new(b.finish())
@@ -162,7 +168,9 @@ fn array(name: &str, ty: &DataType, rows: &[Example]) -> Result<ArrayRef, Offlin
         DataType::Boolean => {
             let mut b = BooleanBuilder::new();
             for c in cells {
-                let Cell::Bool(v) = c else { return Err(mismatch()) };
+                let Cell::Bool(v) = c else {
+                    return Err(mismatch());
+                };
                 b.append_option(v);
             }
             Arc::new(b.finish())
@@ -170,7 +178,9 @@ fn array(name: &str, ty: &DataType, rows: &[Example]) -> Result<ArrayRef, Offlin
         _ => {
             let mut b = ListBuilder::new(StringBuilder::new());
             for c in cells {
-                let Cell::List(v) = c else { return Err(mismatch()) };
+                let Cell::List(v) = c else {
+                    return Err(mismatch());
+                };
                 b.append_value(v.into_iter().map(Some));
             }
             Arc::new(b.finish())
@@ -240,7 +250,9 @@ pub fn write_days(
         std::fs::write(&tmp, bytes).map_err(|e| OfflineError::io(tmp.display(), e))?;
         std::fs::rename(&tmp, &part).map_err(|e| OfflineError::io(part.display(), e))?;
         for entry in std::fs::read_dir(&dir).map_err(|e| OfflineError::io(dir.display(), e))? {
-            let p = entry.map_err(|e| OfflineError::io(dir.display(), e))?.path();
+            let p = entry
+                .map_err(|e| OfflineError::io(dir.display(), e))?
+                .path();
             if p != part {
                 std::fs::remove_file(&p).map_err(|e| OfflineError::io(p.display(), e))?;
             }
@@ -281,11 +293,10 @@ mod tests {
             })
             .collect();
         let bytes = encode(&mut ex).unwrap();
-        let reader =
-            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
-                bytes::Bytes::from(bytes),
-            )
-            .unwrap();
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            bytes::Bytes::from(bytes),
+        )
+        .unwrap();
         assert_eq!(reader.schema().fields().len(), COLUMNS.len());
         assert_eq!(ex[0].row.event_id, "a");
     }
@@ -305,7 +316,9 @@ mod tests {
         assert_eq!(again.keys().collect::<Vec<_>>(), ["1970-01-01"]);
         assert_eq!(std::fs::read(day0.join("part-0.parquet")).unwrap(), before);
         assert_eq!(std::fs::read_dir(&day0).unwrap().count(), 1);
-        assert!(partition_dir(&lake, "1970-01-02").join("part-0.parquet").exists());
+        assert!(partition_dir(&lake, "1970-01-02")
+            .join("part-0.parquet")
+            .exists());
         std::fs::remove_dir_all(&lake).ok();
     }
 }

@@ -14,27 +14,26 @@ use playback_domain::ports::{FeatureStore, LongHorizonStore, PublishOutcome, Sav
 
 const TTL: i64 = 90 * 86_400;
 
-async fn table(ddb: &aws_sdk_dynamodb::Client, name: &str) {
+async fn table(ddb: &aws_sdk_dynamodb::Client, name: &str) -> anyhow::Result<()> {
+    let key = "viewer_id";
     ddb.create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(
             AttributeDefinition::builder()
-                .attribute_name("viewer_id")
+                .attribute_name(key)
                 .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
+                .build()?,
         )
         .key_schema(
             KeySchemaElement::builder()
-                .attribute_name("viewer_id")
+                .attribute_name(key)
                 .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
+                .build()?,
         )
         .send()
-        .await
-        .unwrap();
+        .await?;
+    Ok(())
 }
 
 fn session(viewer: &str, position: &str) -> ViewerFeatures {
@@ -88,7 +87,7 @@ async fn stream_and_batch_writes_commute_on_one_item() {
         std::process::id(),
         chrono::Utc::now().timestamp_millis()
     );
-    table(&ddb, &name).await;
+    table(&ddb, &name).await.unwrap();
     let store = DynamoFeatureStore::new(ddb.clone(), &name, TTL);
     let (p1, p2) = ("00000000000000000001:0", "00000000000000000002:0");
     let (day1, day2) = (1_772_409_600_000, 1_772_496_000_000);

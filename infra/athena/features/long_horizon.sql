@@ -1,4 +1,4 @@
--- Long-horizon viewer features of the run at {{as_of}} (UTC, 'YYYY-MM-DD HH:MM:SS.fff').
+-- Long-horizon viewer features of the run at {{as_of}} ('YYYY-MM-DD HH:MM:SS.fff', UTC).
 -- The definition is crates/playback-domain/src/long_horizon.rs; a test holds
 -- this query to it on the same rows. Integers only (basis points, floor).
 -- The window: event_time in [as_of - 30 days, as_of) and arrived before as_of,
@@ -9,9 +9,9 @@ WITH w AS (
          t.title_id IS NOT NULL AS catalogued, t.genre, t.duration_ms
   FROM playback.events_canonical e
   LEFT JOIN playback.titles t ON t.title_id = e.title_id
-  WHERE e.event_time >= TIMESTAMP '{{as_of}}' - INTERVAL '30' DAY
-    AND e.event_time < TIMESTAMP '{{as_of}}'
-    AND e.ingest_time < TIMESTAMP '{{as_of}}'
+  WHERE e.event_time >= TIMESTAMP '{{as_of}} UTC' - INTERVAL '30' DAY
+    AND e.event_time < TIMESTAMP '{{as_of}} UTC'
+    AND e.ingest_time < TIMESTAMP '{{as_of}} UTC'
 ),
 totals AS (
   SELECT viewer_id, CAST(sum(watched) AS bigint) AS watched_ms,
@@ -48,7 +48,7 @@ dayparts AS (
         FROM w) d
   GROUP BY viewer_id, daypart
 )
-SELECT t.viewer_id, TIMESTAMP '{{as_of}}' AS as_of,
+SELECT t.viewer_id, CAST(TIMESTAMP '{{as_of}} UTC' AS timestamp) AS as_of,
        g1.genre AS genre_1, g1.bp AS genre_1_bp, g2.genre AS genre_2, g2.bp AS genre_2_bp,
        g3.genre AS genre_3, g3.bp AS genre_3_bp,
        coalesce(p.plays, 0) AS plays,
