@@ -10,14 +10,13 @@ use playback_domain::lake::{Ingest, LakeRow};
 use playback_domain::training::LABEL_EVENTS;
 use playback_domain::{decode_record, Clock};
 
-fn training(lake: &Path, export: &Path) -> std::process::Output {
+fn training(lake: &Path, export: &Path) -> std::io::Result<std::process::Output> {
     Command::new(env!("CARGO_BIN_EXE_offline-features"))
         .args(["training", "--lake-dir"])
         .arg(lake)
         .arg("--export")
         .arg(export)
         .output()
-        .unwrap()
 }
 
 #[test]
@@ -57,7 +56,7 @@ fn training_writes_one_row_per_label_event_and_reruns_byte_for_byte() {
     let export = lake.join("canonical.parquet");
     std::fs::write(&export, lake::write_rows(&rows).unwrap()).unwrap();
 
-    let out = training(&lake, &export);
+    let out = training(&lake, &export).unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -79,10 +78,10 @@ fn training_writes_one_row_per_label_event_and_reruns_byte_for_byte() {
         stdout.contains(&format!(" {labels} training rows")),
         "{stdout}"
     );
-    assert!(training(&lake, &export).status.success());
+    assert!(training(&lake, &export).unwrap().status.success());
     assert_eq!(std::fs::read(day.join("part-0.parquet")).unwrap(), first);
 
-    let missing = training(&lake, &lake.join("absent.parquet"));
+    let missing = training(&lake, &lake.join("absent.parquet")).unwrap();
     assert_eq!(missing.status.code(), Some(1));
     let err = String::from_utf8_lossy(&missing.stderr);
     assert!(
