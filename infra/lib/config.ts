@@ -49,7 +49,7 @@ export const EXTRA_FUNCTIONS = {
 } as const;
 
 /** Every function the stack deploys; each is built to target/lambda/<name>/bootstrap.zip. */
-export const FUNCTION_NAMES = ['qoe-alerts', 'session-features', 'sre-buffer', 'firehose-transform', 'royalty-close', 'canonical-merge'] as const;
+export const FUNCTION_NAMES = ['qoe-alerts', 'session-features', 'sre-buffer', 'firehose-transform', 'royalty-close', 'canonical-merge', 'long-horizon-features'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /** Firehose requires a 64 MiB buffer minimum once dynamic partitioning is enabled. */

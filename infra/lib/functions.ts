@@ -47,12 +47,13 @@ function grantTable(table: dynamodb.Table, role: iam.IGrantable, ...actions: str
 }
 
 export class Functions extends Construct {
-  readonly all: Record<FunctionName, RustFunction>;
+  /** Every function but long-horizon-features (lib/long-horizon.ts builds it with its state machine). */
+  readonly all: Record<Exclude<FunctionName, 'long-horizon-features'>, RustFunction>;
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
     const { topology: t, params, state, ingest, lake } = props;
-    const make = (name: FunctionName, memoryMb: number, timeoutS: number, description: string,
+    const make = (name: Exclude<FunctionName, 'long-horizon-features'>, memoryMb: number, timeoutS: number, description: string,
       environment: Record<string, string>, skips: Skip[], reservedConcurrency?: number) =>
       new RustFunction(this, name, {
         functionName: name, description, memoryMb, timeoutS, environment, skips, reservedConcurrency,
@@ -85,6 +86,7 @@ export class Functions extends Construct {
       POISON_DLQ_URL: poisonUrl,
       FEATURES_TTL_DAYS: String(t.features.ttl_days),
     }, [STREAM_DLQ_SKIP, STREAM_CONCURRENCY_SKIP]);
+    // The save is a conditional UpdateItem of the session attributes (the batch's lh_* ones are left alone).
     grantTable(state.tables.features, features.role, 'GetItem', 'BatchGetItem', 'UpdateItem');
     state.poisonDlq.grantSendMessages(features.role);
 

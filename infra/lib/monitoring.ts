@@ -59,6 +59,8 @@ export class Monitoring extends Construct {
   readonly opsTopic: sns.Topic;
   readonly alarms: cw.Alarm[] = [];
   readonly dashboard: cw.Dashboard;
+  /** Adds an alarm on the ops topic (name prefixed ALARM_NAME_PREFIX, alarm and OK actions). */
+  readonly alarm: (id: string, p: cw.AlarmProps) => cw.Alarm;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -73,7 +75,7 @@ export class Monitoring extends Construct {
     if (params.opsEmail) this.opsTopic.addSubscription(new subs.EmailSubscription(params.opsEmail));
     this.allowAlarmsToPublish(props.key);
     const action = new cwActions.SnsAction(this.opsTopic);
-    const alarm = (id: string, p: cw.AlarmProps) => {
+    const alarm = this.alarm = (id: string, p: cw.AlarmProps) => {
       if (!p.alarmName?.startsWith(ALARM_NAME_PREFIX)) throw new Error(`alarm ${id}: name must start with ${ALARM_NAME_PREFIX}`);
       const a = new cw.Alarm(this, id, { treatMissingData: cw.TreatMissingData.NOT_BREACHING, ...p });
       a.addAlarmAction(action);

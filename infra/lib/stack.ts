@@ -9,6 +9,7 @@ import { Delivery } from './delivery';
 import { Functions } from './functions';
 import { Ingest } from './ingest';
 import { Lake } from './lake';
+import { LongHorizon } from './long-horizon';
 import { Monitoring } from './monitoring';
 import { DataKey } from './security';
 import { State } from './state';
@@ -31,6 +32,7 @@ export class PlaybackStack extends Stack {
   readonly state: State;
   readonly lake: Lake;
   readonly functions: Functions;
+  readonly longHorizon: LongHorizon;
   readonly delivery: Delivery;
   readonly monitoring: Monitoring;
 
@@ -55,17 +57,22 @@ export class PlaybackStack extends Stack {
     this.functions = new Functions(this, 'Functions', {
       topology, params, code, key, ingest: this.ingest, state: this.state, lake: this.lake,
     });
+    this.longHorizon = new LongHorizon(this, 'LongHorizon', {
+      topology, params, code, key, state: this.state, lake: this.lake,
+    });
     this.delivery = new Delivery(this, 'Delivery', {
       topology, params, key, stream: this.ingest.stream, lake: this.lake,
       transform: this.functions.all['firehose-transform'].fn,
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       topology, params, key,
-      functions: this.functions.all,
+      functions: { ...this.functions.all, 'long-horizon-features': this.longHorizon.fn },
       stream: this.ingest.stream,
       dlqs: { [topology.poison_dlq]: this.state.poisonDlq, [topology.sre_buffer.dlq]: this.state.qualityDlq },
       deliveryStream: this.delivery.deliveryStream,
     });
+
+    this.longHorizon.addAlarms(this.monitoring.alarm, this.state.tables.features);
 
     const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     out('StreamName', this.ingest.stream.streamName, 'Kinesis stream the players write to (partition key viewer_id)');
@@ -83,6 +90,7 @@ export class PlaybackStack extends Stack {
     out('DeliveryStreamName', this.delivery.deliveryStream.ref, 'Firehose delivery stream into the lake');
     out('GlueDatabase', topology.lake.glue_database, 'Glue database of the lake');
     out('AthenaWorkgroup', this.lake.workgroup.ref, 'Athena workgroup');
+    out('LongHorizonStateMachineArn', this.longHorizon.stateMachine.stateMachineArn, 'Daily long-horizon feature run (Step Functions)');
     out('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');
   }
 }

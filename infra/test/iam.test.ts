@@ -108,6 +108,7 @@ describe('each function role touches only its own resources', () => {
     'firehose-transform': [],
     'royalty-close': [lakeBucket, resultsBucket],
     'canonical-merge': [lakeBucket, resultsBucket],
+    'long-horizon-features': [tableId('features'), lakeBucket, resultsBucket],
   };
   for (const name of FUNCTION_NAMES) {
     test(name, () => {
@@ -122,6 +123,7 @@ describe('each function role touches only its own resources', () => {
       .flatMap((s) => asList(s.Action)).filter((a) => a.startsWith('dynamodb:')).sort();
     assert.deepEqual(actions('qoe-alerts'), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     assert.deepEqual(actions('session-features'), ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    assert.deepEqual(actions('long-horizon-features'), ['dynamodb:UpdateItem']);
     assert.deepEqual(actions('sre-buffer'), ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     assert.deepEqual(actions('firehose-transform'), []);
   });

@@ -15,7 +15,7 @@ describe('resource counts', () => {
   const expected: Record<string, number> = {
     'AWS::Kinesis::Stream': 1,
     'AWS::Kinesis::StreamConsumer': 2,
-    'AWS::Lambda::Function': 6,
+    'AWS::Lambda::Function': 7,
     'AWS::Lambda::EventSourceMapping': 3,
     'AWS::DynamoDB::Table': 4,
     'AWS::SQS::Queue': 3,
@@ -24,9 +24,11 @@ describe('resource counts', () => {
     'AWS::KMS::Key': 1,
     'AWS::KinesisFirehose::DeliveryStream': 1,
     'AWS::Glue::Database': 1,
-    'AWS::Glue::Table': 2,
+    // The raw events, titles (lib/lake.ts); long_horizon_features, training_examples (lib/long-horizon.ts).
+    'AWS::Glue::Table': 4,
     'AWS::Athena::WorkGroup': 1,
-    'AWS::Events::Rule': 4,
+    'AWS::Events::Rule': 5,
+    'AWS::StepFunctions::StateMachine': 1,
     'AWS::CloudWatch::Dashboard': 1,
   };
   for (const [type, n] of Object.entries(expected)) {
@@ -113,6 +115,7 @@ describe('Lambda functions', () => {
     'firehose-transform': [],
     'royalty-close': ['LAKE_BUCKET', 'LAKE_PREFIX', 'REPORTS_PREFIX', 'GLUE_DATABASE', 'CANONICAL_TABLE', 'LEDGER_TABLE', 'ATHENA_WORKGROUP', 'LEDGER_PREFIX'],
     'canonical-merge': ['LAKE_BUCKET', 'CANONICAL_PREFIX', 'HOT_PREFIX', 'GLUE_DATABASE', 'ATHENA_WORKGROUP', 'SETTLE_S', 'LOOKBACK_DAYS', 'OPTIMIZE_DAYS', 'RETENTION_DAYS'],
+    'long-horizon-features': ['LAKE_BUCKET', 'GLUE_DATABASE', 'ATHENA_WORKGROUP', 'FEATURES_TABLE', 'FEATURES_TTL_DAYS', 'WRITES_PER_S', 'CONCURRENCY', 'SLICE_FILES'],
   };
   const sizes: Record<string, [number, number] | undefined> = {
     'qoe-alerts': [topology.consumers['qoe-alerts'].memory_mb, topology.consumers['qoe-alerts'].timeout_s],

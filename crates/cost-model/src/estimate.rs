@@ -5,7 +5,7 @@ use crate::lambda::{self, LambdaUse};
 use crate::measured::Measured;
 use crate::params::Params;
 use crate::sizing::Stream;
-use crate::{canonical, dynamodb, firehose, kinesis, s3_athena, sqs_cloudwatch};
+use crate::{canonical, dynamodb, firehose, kinesis, long_horizon, s3_athena, sqs_cloudwatch};
 
 /// Which Kinesis capacity mode a line belongs to (others count in both totals).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +92,7 @@ pub fn estimate(pm: &Params, m: &Measured, packed: bool) -> Estimate {
     let objects = firehose::lines(pm, &s, &mut bill);
     s3_athena::lines(pm, m, &s, objects, &mut bill);
     canonical::lines(pm, m, &s, &mut bill);
+    long_horizon::lines(pm, &mut bill);
     sqs_cloudwatch::lines(pm, m, &s, &fns, &mut bill);
 
     Estimate {

@@ -28,6 +28,7 @@ mod estimate;
 mod firehose;
 mod kinesis;
 mod lambda;
+mod long_horizon;
 mod measured;
 mod params;
 mod s3_athena;

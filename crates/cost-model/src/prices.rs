@@ -66,6 +66,7 @@ pub const TABLE: &[Price] = &[
     // Athena
     Price { key: "athena.tb", usd: 5.0, unit: "per TB scanned, 10 MB minimum per query", status: Verified, source: "athena.guide pricing model; rcpedia.stanford.edu/services/athena ($5/TB, 10 MB minimum)" },
     // SQS
+    Price { key: "sfn.transition_k", usd: 0.025, unit: "per 1 000 state transitions, Standard workflows", status: Assumed, source: "author's knowledge (Step Functions Standard list price)" },
     Price { key: "sqs.request_m", usd: 0.40, unit: "per million standard-queue requests (64 KB chunks)", status: Verified, source: "cloudburn.io/blog/amazon-sqs-pricing (US East, March 2026: $0.40/M first 100 B); factualminds.com" },
     // CloudWatch
     Price { key: "cw.logs_ingest_gb", usd: 0.50, unit: "per GB of logs ingested (standard class)", status: Verified, source: "factualminds.com cloudwatch pricing (June 2026, $0.50/GB ingestion)" },

@@ -45,7 +45,7 @@ enum Command {
         concurrency: usize,
     },
     /// Point-in-time training rows from an export of the canonical table,
-    /// written as training/dt=<day>/part-0.parquet (each day replaced whole).
+    /// written as features/training_examples/dt=<day>/part-0.parquet (each day replaced whole).
     Training {
         #[arg(long, value_name = "DIR")]
         lake_dir: PathBuf,
@@ -132,7 +132,10 @@ async fn run(cli: Cli) -> Result<()> {
                 (!days.is_empty()).then_some(days.as_slice()),
             )?;
             for (day, n) in &written {
-                println!("training/dt={day}: {n} rows");
+                println!(
+                    "{}: {n} rows",
+                    training::partition_dir(&lake_dir, day).display()
+                );
             }
             println!(
                 "{} events, {} published runs, {} training rows in {:.1} s",

@@ -1,5 +1,5 @@
 //! Point-in-time training rows as day partitions of Parquet:
-//! `training/dt=<day>/part-0.parquet`, `dt` the UTC day of the label's event
+//! `features/training_examples/dt=<day>/part-0.parquet`, `dt` the UTC day of the label's event
 //! time. The columns are `events/training-columns.json` (the Glue table reads
 //! the same file). A partition is rewritten whole (temp file, rename, then
 //! every other file of the day removed), rows sorted by event_id, so a re-run
@@ -23,7 +23,7 @@ use serde::Deserialize;
 
 use crate::OfflineError;
 
-pub const TRAINING_PREFIX: &str = "training/";
+pub const TRAINING_PREFIX: &str = "features/training_examples/";
 
 #[derive(Deserialize)]
 struct Columns {
