@@ -10,9 +10,9 @@
 
 mod canonical_lake;
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{ensure, Result};
 use backfill::{fold_viewers, rows_to_events, source};
-use canonical_lake::{raw_rows, script, write_lake};
+use canonical_lake::{export_canonical, raw_rows, script, write_lake};
 use loadgen::{generate, ScenarioConfig};
 
 #[test]
@@ -34,20 +34,7 @@ fn the_backfill_of_the_canonical_table_equals_the_raw_replay() -> Result<()> {
     std::fs::remove_dir_all(&dir).ok();
     write_lake(&dir, &rows, &arrival)?;
     script(&dir, "canonical.py", &["--settle-s", "0", "--no-hot"])?;
-    let export = dir.join("export");
-    std::fs::create_dir_all(&export)?;
-    let file = export.join("canonical.parquet");
-    script(
-        &dir,
-        "lake_query.py",
-        &[
-            "--copy-to",
-            file.to_str().context("path")?,
-            "--sql",
-            "SELECT * FROM playback.events_canonical",
-        ],
-    )?;
-
+    let export = export_canonical(&dir)?;
     let canonical = source::read_dir(&export, None)?;
     let distinct = g.manifest.distinct_valid_event_ids().len();
     ensure!(

@@ -24,10 +24,16 @@ use playback_domain::training::{training_rows, LABEL_EVENTS};
 use crate::canonical::script;
 use crate::report::utc;
 
-fn sql_time(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f").to_string())
-        .unwrap_or_default()
+/// scripts/lake_query.py on the demo's lake (the emulator's S3).
+fn lake_query(t: &Topology, r: &Resources, args: &[&str]) -> Result<()> {
+    let lake = [
+        "--json",
+        "--bucket",
+        &r.lake_bucket,
+        "--prefix",
+        &t.lake.prefix,
+    ];
+    script("lake_query.py", &[&lake[..], args].concat()).map(drop)
 }
 
 /// Runs, publishes and reads back one long-horizon run, then builds the
@@ -48,18 +54,14 @@ pub async fn show(
     let sql =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/athena/features/long_horizon.sql");
     let started = Instant::now();
-    script(
-        "lake_query.py",
+    lake_query(
+        t,
+        r,
         &[
-            "--json",
-            "--bucket",
-            &r.lake_bucket,
-            "--prefix",
-            &t.lake.prefix,
             "--file",
             sql.to_str().context("path")?,
             "--param",
-            &format!("as_of={}", sql_time(as_of)),
+            &format!("as_of={}", runs::as_of_param(as_of).unwrap_or_default()),
             "--copy-to",
             &format!("s3://{}/{key}", r.lake_bucket),
         ],
@@ -179,14 +181,10 @@ async fn training_set(
 ) -> Result<()> {
     println!("\n==> Point-in-time training rows (crates/offline-features)");
     let export = out_dir.join("canonical.parquet");
-    script(
-        "lake_query.py",
+    lake_query(
+        t,
+        r,
         &[
-            "--json",
-            "--bucket",
-            &r.lake_bucket,
-            "--prefix",
-            &t.lake.prefix,
             "--copy-to",
             export.to_str().context("path")?,
             "--sql",

@@ -29,6 +29,13 @@ pub struct Manifest {
     pub stale: usize,
 }
 
+/// A run's cutoff as the batch query's `{{as_of}}` takes it:
+/// `YYYY-MM-DD HH:MM:SS.fff` (UTC; the query adds the zone). None out of range.
+pub fn as_of_param(as_of_ms: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp_millis(as_of_ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f").to_string())
+}
+
 pub fn run_dir(lake: &Path, as_of_ms: i64) -> PathBuf {
     lake.join(RUNS_PREFIX).join(format!("as_of={as_of_ms}"))
 }

@@ -73,8 +73,8 @@ impl AthenaRunner {
         self.run(sql).await.map(|d| d.query_id)
     }
 
-    /// Starts a query and waits for it; returns its id and the bytes it scanned.
-    pub async fn run(&self, sql: &str) -> Result<Done, AthenaError> {
+    /// Starts a query without waiting; its id (a state machine polls it).
+    pub async fn start(&self, sql: &str) -> Result<String, AthenaError> {
         let started = self
             .client
             .start_query_execution()
@@ -88,10 +88,15 @@ impl AthenaRunner {
             .send()
             .await
             .map_err(|e| sdk("StartQueryExecution", e))?;
-        let id = started
+        started
             .query_execution_id()
-            .ok_or_else(|| AthenaError::Sdk("StartQueryExecution returned no id".into()))?
-            .to_string();
+            .map(str::to_string)
+            .ok_or_else(|| AthenaError::Sdk("StartQueryExecution returned no id".into()))
+    }
+
+    /// Starts a query and waits for it; returns its id and the bytes it scanned.
+    pub async fn run(&self, sql: &str) -> Result<Done, AthenaError> {
+        let id = self.start(sql).await?;
         // Polled by the workspace's backoff (doubling from `first_poll` up to
         // `max_poll`) until the query ends or `timeout` has been waited.
         let poll = || async {

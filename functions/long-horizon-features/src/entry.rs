@@ -1,8 +1,7 @@
 //! The AWS adapters behind the ports and the Lambda entry point.
 
-use aws_sdk_athena::error::DisplayErrorContext;
-use aws_sdk_athena::types::QueryExecutionContext;
 use lake::S3Store;
+use playback_aws::athena::AthenaRunner;
 use playback_aws::emf::Metrics;
 use playback_aws::features_store::DynamoFeatureStore;
 
@@ -10,32 +9,14 @@ use crate::{App, Config, JobError, QueryStarter};
 
 /// Athena's StartQueryExecution in the workgroup; the state machine polls
 /// GetQueryExecution (a Lambda waiting on a long UNLOAD would bill the wait).
-pub struct Athena {
-    pub client: aws_sdk_athena::Client,
-    pub workgroup: String,
-    pub database: String,
-}
+pub struct Athena(pub AthenaRunner);
 
 impl QueryStarter for Athena {
     async fn start(&self, sql: &str) -> Result<String, JobError> {
-        let out = self
-            .client
-            .start_query_execution()
-            .query_string(sql)
-            .work_group(&self.workgroup)
-            .query_execution_context(
-                QueryExecutionContext::builder()
-                    .database(&self.database)
-                    .build(),
-            )
-            .send()
+        self.0
+            .start(sql)
             .await
-            .map_err(|e| {
-                JobError::Engine(format!("StartQueryExecution: {}", DisplayErrorContext(&e)))
-            })?;
-        out.query_execution_id()
-            .map(str::to_string)
-            .ok_or_else(|| JobError::Engine("StartQueryExecution returned no id".into()))
+            .map_err(|e| JobError::Engine(e.to_string()))
     }
 }
 
@@ -43,11 +24,11 @@ pub type AwsApp = App<Athena, S3Store, DynamoFeatureStore>;
 
 /// The clients, built once at cold start.
 pub fn build(conf: &aws_config::SdkConfig, cfg: Config) -> AwsApp {
-    let athena = Athena {
-        client: aws_sdk_athena::Client::new(conf),
-        workgroup: cfg.workgroup.clone(),
-        database: cfg.database.clone(),
-    };
+    let athena = Athena(AthenaRunner::new(
+        aws_sdk_athena::Client::new(conf),
+        &cfg.workgroup,
+        &cfg.database,
+    ));
     let objects = S3Store::new(playback_aws::s3_client(conf), cfg.bucket.clone());
     let store = DynamoFeatureStore::new(
         aws_sdk_dynamodb::Client::new(conf),

@@ -221,7 +221,8 @@ pub fn default_as_of(now: DateTime<Utc>) -> i64 {
 
 /// The UNLOAD of the batch query for the run at `as_of_ms` into its prefix.
 pub fn unload_sql(bucket: &str, as_of_ms: i64) -> Result<String, JobError> {
-    let ts = as_of(as_of_ms)?.format("%Y-%m-%d %H:%M:%S%.3f").to_string();
+    let ts = offline_features::runs::as_of_param(as_of(as_of_ms)?.timestamp_millis())
+        .ok_or_else(|| JobError::Event(format!("as_of_ms {as_of_ms} is not a time")))?;
     let query = QUERY
         .lines()
         .filter(|l| !l.trim_start().starts_with("--"))

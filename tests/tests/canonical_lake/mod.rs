@@ -111,6 +111,25 @@ pub fn raw_rows(g: &loadgen::Generated) -> (Vec<LakeRow>, Vec<i64>) {
     (rows, arrival)
 }
 
+/// `SELECT * FROM playback.events_canonical` as Parquet in `<dir>/export/`
+/// (lake_query.py --copy-to, as `make backfill-canonical` does); the folder.
+pub fn export_canonical(dir: &Path) -> Result<PathBuf> {
+    let export = dir.join("export");
+    std::fs::create_dir_all(&export)?;
+    let file = export.join("canonical.parquet");
+    script(
+        dir,
+        "lake_query.py",
+        &[
+            "--copy-to",
+            file.to_str().context("path")?,
+            "--sql",
+            "SELECT * FROM playback.events_canonical",
+        ],
+    )?;
+    Ok(export)
+}
+
 pub fn snapshot(v: &Value) -> String {
     v["snapshot_id"].to_string()
 }

@@ -16,7 +16,7 @@ use playback_domain::catalogue::{Catalogue, Title};
 use playback_domain::lake::{Ingest, LakeRow};
 use playback_domain::{decode_record, Clock};
 
-use crate::canonical_lake::{script, write_catalogue, write_lake};
+use crate::canonical_lake::{export_canonical, script, write_catalogue, write_lake};
 
 pub const DAY_MS: i64 = 86_400_000;
 /// 2026-03-02T00:00:00Z.
@@ -110,19 +110,7 @@ fn build() -> Result<Lake> {
     write_lake(&dir, &raw, &arrival)?;
     write_catalogue(&dir, &titles)?;
     script(&dir, "canonical.py", &["--settle-s", "0", "--no-hot"])?;
-    let export = dir.join("export");
-    std::fs::create_dir_all(&export)?;
-    let file = export.join("canonical.parquet");
-    script(
-        &dir,
-        "lake_query.py",
-        &[
-            "--copy-to",
-            file.to_str().context("path")?,
-            "--sql",
-            "SELECT * FROM playback.events_canonical",
-        ],
-    )?;
+    let export = export_canonical(&dir)?;
     let events = rows_to_events(&source::read_dir(&export, None)?.rows)?;
     Ok(Lake {
         dir,
@@ -141,14 +129,6 @@ pub fn lake() -> &'static Lake {
     LAKE.get_or_init(|| build().expect("the shared lake"))
 }
 
-/// `YYYY-MM-DD HH:MM:SS.fff`, as the batch query's `{{as_of}}` takes it.
-pub fn sql_time(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .expect("in range")
-        .format("%Y-%m-%d %H:%M:%S%.3f")
-        .to_string()
-}
-
 /// Runs infra/athena/features/long_horizon.sql at `as_of_ms` on `dir` into
 /// the run's folder, as `make features` does.
 pub fn run_batch(dir: &Path, as_of_ms: i64) -> Result<()> {
@@ -162,7 +142,10 @@ pub fn run_batch(dir: &Path, as_of_ms: i64) -> Result<()> {
             "--file",
             sql.to_str().context("path")?,
             "--param",
-            &format!("as_of={}", sql_time(as_of_ms)),
+            &format!(
+                "as_of={}",
+                offline_features::runs::as_of_param(as_of_ms).context("as_of")?
+            ),
             "--copy-to",
             out.join("part-0.parquet").to_str().context("path")?,
         ],
