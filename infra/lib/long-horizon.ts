@@ -29,8 +29,6 @@ import { REPO_DIR, Topology } from './topology';
 
 export const LONG_HORIZON_FUNCTION = 'long-horizon-features';
 /** Run rows `as_of=<ms>/…parquet`, manifests `_runs/<ms>.json` (offline_features::runs). */
-export const LONG_HORIZON_PREFIX = 'features/long_horizon/';
-export const TRAINING_PREFIX = 'features/training_examples/';
 export const LONG_HORIZON_TABLE = 'long_horizon_features';
 export const TRAINING_TABLE = 'training_examples';
 export const TRAINING_COLUMNS_FILE = path.join(REPO_DIR, 'events', 'training-columns.json');
@@ -158,7 +156,7 @@ export class LongHorizon extends Construct {
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'RunsWrite',
       actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
-      resources: [lake.bucket.arnForObjects(`${LONG_HORIZON_PREFIX}*`)],
+      resources: [lake.bucket.arnForObjects(`${l.long_horizon_prefix}*`)],
     }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'AthenaResults',
@@ -262,17 +260,17 @@ export class LongHorizon extends Construct {
     this.tables = {
       [LONG_HORIZON_TABLE]: table('LongHorizonTable', LONG_HORIZON_TABLE,
         'Long-horizon viewer features, one partition per batch run (as_of = the cutoff, epoch ms); only runs with a manifest under _runs/ were served',
-        LONG_HORIZON_PREFIX, RUN_COLUMNS, [{ name: 'as_of', type: 'bigint' }], {
+        l.long_horizon_prefix, RUN_COLUMNS, [{ name: 'as_of', type: 'bigint' }], {
           // A run is read by its cutoff (WHERE as_of = <ms>): injected projection, no crawler, no partition writes.
           'projection.enabled': 'true', 'projection.as_of.type': 'injected',
-          'storage.location.template': `${lakeUrl}${LONG_HORIZON_PREFIX}as_of=\${as_of}/`,
+          'storage.location.template': `${lakeUrl}${l.long_horizon_prefix}as_of=\${as_of}/`,
         }),
       [TRAINING_TABLE]: table('TrainingTable', TRAINING_TABLE,
         'Point-in-time training examples (events/training-columns.json), one partition per UTC day',
-        TRAINING_PREFIX, training.columns, training.partition, {
+        l.training_prefix, training.columns, training.partition, {
           'projection.enabled': 'true', 'projection.dt.type': 'date', 'projection.dt.format': 'yyyy-MM-dd',
           'projection.dt.range': '2024-01-01,NOW', 'projection.dt.interval': '1', 'projection.dt.interval.unit': 'DAYS',
-          'storage.location.template': `${lakeUrl}${TRAINING_PREFIX}dt=\${dt}/`,
+          'storage.location.template': `${lakeUrl}${l.training_prefix}dt=\${dt}/`,
         }),
     };
   }

@@ -89,6 +89,8 @@ export interface Topology {
     readonly error_prefix: string;
     readonly reports_prefix: string;
     readonly catalogue_prefix: string;
+    readonly long_horizon_prefix: string;
+    readonly training_prefix: string;
     readonly firehose: string;
     readonly buffer_mb: number;
     readonly buffer_s: number;
@@ -171,7 +173,7 @@ export const REQUIRED_KEYS: readonly string[] = [
   ...SRE_RULE_KEYS.map((k) => `sre.${k}`), 'features.ttl_days',
   ...['merge_every_minutes', 'optimize_hour_utc', 'vacuum_hour_utc', 'retention_days', 'lookback_days',
     'optimize_days', 'lag_alarm_minutes'].map((k) => `canonical.${k}`),
-  ...['bucket', 'prefix', 'error_prefix', 'reports_prefix', 'catalogue_prefix', 'firehose', 'buffer_mb',
+  ...['bucket', 'prefix', 'error_prefix', 'reports_prefix', 'catalogue_prefix', 'long_horizon_prefix', 'training_prefix', 'firehose', 'buffer_mb',
     'buffer_s', 'glue_database', 'glue_table', 'athena_workgroup', 'athena_bytes_scanned_cutoff'].map((k) => `lake.${k}`),
 ];
 

@@ -2,7 +2,7 @@
 // the write budget the Map can reach, what the function may do, the alarms.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { LONG_HORIZON, LONG_HORIZON_FUNCTION, LONG_HORIZON_PREFIX, loadTrainingColumns, TRAINING_TABLE } from '../lib/long-horizon';
+import { LONG_HORIZON, LONG_HORIZON_FUNCTION, loadTrainingColumns, TRAINING_TABLE } from '../lib/long-horizon';
 import { defaultTemplate, logicalIdOf, only, refs, resources, topology } from './helpers';
 
 const t = defaultTemplate();
@@ -75,7 +75,7 @@ describe('long-horizon run', () => {
     assert.ok(!st.some((s) => list(s.Action).some((a) => a.startsWith('kinesis:'))));
     // Writes to S3 only under the run prefix (and the Athena results bucket).
     const runs = st.find((s) => s.Sid === 'RunsWrite');
-    assert.ok(JSON.stringify(runs?.Resource).includes(`/${LONG_HORIZON_PREFIX}*`));
+    assert.ok(JSON.stringify(runs?.Resource).includes(`/${topology.lake.long_horizon_prefix}*`));
     const s3Writes = st.filter((s) => list(s.Action).includes('s3:PutObject')).map((s) => s.Sid).sort();
     assert.deepEqual(s3Writes, ['AthenaResults', 'RunsWrite']);
   });
@@ -120,7 +120,7 @@ describe('long-horizon run', () => {
     const [, table] = only(t, 'AWS::Glue::Table', (r) => r.Properties.TableInput.Name === 'long_horizon_features');
     const ti = table.Properties.TableInput;
     assert.deepEqual(ti.PartitionKeys, [{ Name: 'as_of', Type: 'bigint' }]);
-    assert.match(JSON.stringify(ti.Parameters['storage.location.template']), new RegExp(`${LONG_HORIZON_PREFIX}as_of=\\$\\{as_of\\}/`));
+    assert.match(JSON.stringify(ti.Parameters['storage.location.template']), new RegExp(`${topology.lake.long_horizon_prefix}as_of=\\$\\{as_of\\}/`));
     assert.ok(!ti.StorageDescriptor.Columns.some((c: any) => c.Name === 'as_of'), 'as_of is the partition, not a data column');
   });
 });

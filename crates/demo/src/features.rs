@@ -14,7 +14,7 @@ use lake::{ObjectStore, S3Store};
 use loadgen::Manifest;
 use local_pipeline::{Resources, Topology};
 use offline_features::publish::{publish, Budget};
-use offline_features::runs::{self, Manifest as RunManifest, RUNS_PREFIX};
+use offline_features::runs::{self, Manifest as RunManifest};
 use offline_features::training;
 use playback_aws::features_store::DynamoFeatureStore;
 use playback_domain::catalogue::Catalogue;
@@ -50,7 +50,8 @@ pub async fn show(
     println!("\n==> Long-horizon features (infra/athena/features/long_horizon.sql) into the online store");
     let s3 = S3Store::new(playback_aws::s3_client(aws), &r.lake_bucket);
     let as_of = chrono::Utc::now().timestamp_millis() / 1_000 * 1_000;
-    let key = format!("{RUNS_PREFIX}as_of={as_of}/part-0.parquet");
+    let runs_prefix = &t.lake.long_horizon_prefix;
+    let key = format!("{runs_prefix}as_of={as_of}/part-0.parquet");
     let sql =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/athena/features/long_horizon.sql");
     let started = Instant::now();
@@ -82,7 +83,7 @@ pub async fn show(
         stale: report.stale,
     };
     s3.put(
-        &format!("{RUNS_PREFIX}_runs/{as_of}.json"),
+        &format!("{runs_prefix}_runs/{as_of}.json"),
         serde_json::to_vec_pretty(&m)?,
     )
     .await?;
@@ -211,10 +212,8 @@ async fn training_set(
         .count();
     let joined = rows.iter().filter(|r| r.long_horizon.is_some()).count();
     for (day, n) in &written {
-        println!(
-            "    {}/dt={day}/part-0.parquet: {n} rows",
-            out_dir.join(training::TRAINING_PREFIX).display()
-        );
+        let part = training::partition_dir(out_dir, day).join("part-0.parquet");
+        println!("    {}: {n} rows", part.display());
     }
     println!(
         "    {} events replayed in {:.2} s; {joined} rows carry long-horizon features (the one run was published after every event)",

@@ -17,7 +17,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::OfflineError;
 
-pub const RUNS_PREFIX: &str = "features/long_horizon/";
+/// `lake.long_horizon_prefix` of infra/pipeline.json.
+pub fn runs_prefix() -> &'static str {
+    &playback_topology::Topology::deployed()
+        .lake
+        .long_horizon_prefix
+}
 
 /// Written after the run reached the online store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,11 +42,11 @@ pub fn as_of_param(as_of_ms: i64) -> Option<String> {
 }
 
 pub fn run_dir(lake: &Path, as_of_ms: i64) -> PathBuf {
-    lake.join(RUNS_PREFIX).join(format!("as_of={as_of_ms}"))
+    lake.join(runs_prefix()).join(format!("as_of={as_of_ms}"))
 }
 
 pub fn manifest_path(lake: &Path, as_of_ms: i64) -> PathBuf {
-    lake.join(RUNS_PREFIX)
+    lake.join(runs_prefix())
         .join("_runs")
         .join(format!("{as_of_ms}.json"))
 }
@@ -165,7 +170,7 @@ pub fn write_manifest(lake: &Path, m: &Manifest) -> Result<(), OfflineError> {
 
 /// The published runs of a local lake, with their rows.
 pub fn load_history(lake: &Path) -> Result<RunHistory, OfflineError> {
-    let dir = lake.join(RUNS_PREFIX).join("_runs");
+    let dir = lake.join(runs_prefix()).join("_runs");
     let mut runs = Vec::new();
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Ok(RunHistory::default());

@@ -23,7 +23,10 @@ use serde::Deserialize;
 
 use crate::OfflineError;
 
-pub const TRAINING_PREFIX: &str = "features/training_examples/";
+/// `lake.training_prefix` of infra/pipeline.json.
+pub fn training_prefix() -> &'static str {
+    &playback_topology::Topology::deployed().lake.training_prefix
+}
 
 #[derive(Deserialize)]
 struct Columns {
@@ -215,7 +218,7 @@ pub fn day_of(ms: i64) -> String {
 }
 
 pub fn partition_dir(lake: &Path, day: &str) -> PathBuf {
-    lake.join(TRAINING_PREFIX).join(format!("dt={day}"))
+    lake.join(training_prefix()).join(format!("dt={day}"))
 }
 
 /// What [`write_days`] wrote: rows per day.

@@ -161,6 +161,10 @@ pub struct LakeSpec {
     pub reports_prefix: String,
     /// The title catalogue (`playback.titles`): `<catalogue_prefix>part-0.parquet`.
     pub catalogue_prefix: String,
+    /// Long-horizon feature runs: `as_of=<ms>/…parquet` and `_runs/<ms>.json` manifests.
+    pub long_horizon_prefix: String,
+    /// Point-in-time training examples: `dt=<day>/part-0.parquet`.
+    pub training_prefix: String,
     pub firehose: String,
     pub buffer_mb: u64,
     pub buffer_s: u64,

@@ -127,6 +127,8 @@ pub(crate) fn check(t: &Topology) -> Result<(), (String, String)> {
         ("error_prefix", &l.error_prefix),
         ("reports_prefix", &l.reports_prefix),
         ("catalogue_prefix", &l.catalogue_prefix),
+        ("long_horizon_prefix", &l.long_horizon_prefix),
+        ("training_prefix", &l.training_prefix),
     ] {
         if p.is_empty() || !p.ends_with('/') {
             v.fail(

@@ -15,7 +15,7 @@ use std::future::Future;
 use chrono::{DateTime, TimeZone, Utc};
 use lake::{LakeError, ObjectStore, S3Store};
 use offline_features::publish::{self, Budget, PublishReport};
-use offline_features::runs::{self, Manifest, RUNS_PREFIX};
+use offline_features::runs::{self, runs_prefix, Manifest};
 use playback_aws::emf::Metrics;
 use playback_domain::ports::LongHorizonStore;
 use serde::Deserialize;
@@ -199,12 +199,12 @@ impl Action {
 
 /// The run's rows: `features/long_horizon/as_of=<ms>/`.
 pub fn run_prefix(as_of_ms: i64) -> String {
-    format!("{RUNS_PREFIX}as_of={as_of_ms}/")
+    format!("{}as_of={as_of_ms}/", runs_prefix())
 }
 
 /// The run's manifest: `features/long_horizon/_runs/<ms>.json`.
 pub fn manifest_key(as_of_ms: i64) -> String {
-    format!("{RUNS_PREFIX}_runs/{as_of_ms}.json")
+    format!("{}_runs/{as_of_ms}.json", runs_prefix())
 }
 
 fn as_of(ms: i64) -> Result<DateTime<Utc>, JobError> {
