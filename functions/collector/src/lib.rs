@@ -167,12 +167,24 @@ where
             max_future_skew_ms: self.max_future_skew_ms,
         };
         let mut results = Vec::with_capacity(raw.len());
-        let mut accepted: Vec<PlaybackEvent<'_>> = Vec::with_capacity(raw.len());
+        let mut accepted: Vec<(PlaybackEvent<'_>, String)> = Vec::with_capacity(raw.len());
         let mut dead = Vec::new();
         let mut skew = Skew::default();
         for (index, line) in raw.iter().enumerate() {
-            match validate(line, clock) {
-                Ok(e) => {
+            // The enriched line must still pass the consumers' size rule.
+            let verdict = validate(line, clock).and_then(|e| {
+                let enriched = enriched_line(&e, app_id, received_ms);
+                if enriched.len() > MAX_EVENT_BYTES {
+                    let reason = Reason::Oversized {
+                        size: enriched.len(),
+                        limit: MAX_EVENT_BYTES,
+                    };
+                    return Err(InvalidEvent::new(reason, Some(e.event_id.to_string())));
+                }
+                Ok((e, enriched))
+            });
+            match verdict {
+                Ok((e, enriched)) => {
                     skew.add(e.event_time_ms - received_ms);
                     results.push(EventResult {
                         index,
@@ -181,7 +193,7 @@ where
                         reason: None,
                         detail: None,
                     });
-                    accepted.push(e);
+                    accepted.push((e, enriched));
                 }
                 Err(invalid) => {
                     if let Reason::EventTimeInFuture { event_time_ms, .. } = invalid.reason {
@@ -200,12 +212,8 @@ where
                 }
             }
         }
-        let lines: Vec<(&PlaybackEvent<'_>, String)> = accepted
-            .iter()
-            .map(|e| (e, enriched_line(e, app_id, received_ms)))
-            .collect();
-        let records = pack(&lines);
-        let sre_bodies = sre_bodies(&lines);
+        let records = pack(&accepted);
+        let sre_bodies = sre_bodies(&accepted);
         // The SRE queue is written whatever the stream does, so SRE keeps
         // seeing quality events through a stream outage.
         let (stream, sre, dlq) = tokio::join!(
@@ -368,7 +376,7 @@ pub fn enriched_line(e: &PlaybackEvent<'_>, app_id: &str, received_ms: i64) -> S
 /// Lines into NDJSON records per viewer, in the batch's order: at most
 /// [`MAX_PACK_BYTES`] and [`MAX_EVENTS_PER_RECORD`] each (a larger line goes
 /// alone), partition key = viewer_id so a viewer's events stay on one shard.
-pub fn pack(lines: &[(&PlaybackEvent<'_>, String)]) -> Vec<StreamRecord> {
+pub fn pack(lines: &[(PlaybackEvent<'_>, String)]) -> Vec<StreamRecord> {
     let mut open: Vec<(String, Vec<u8>, usize)> = Vec::new();
     let mut out = Vec::new();
     for (e, line) in lines {
@@ -403,7 +411,7 @@ pub fn pack(lines: &[(&PlaybackEvent<'_>, String)]) -> Vec<StreamRecord> {
 /// The SRE path's lines (`sre::feeds_sre`: quality events and their
 /// denominators) packed into message bodies of at most
 /// [`MAX_SRE_BODY_BYTES`] and [`MAX_EVENTS_PER_RECORD`] lines.
-pub fn sre_bodies(lines: &[(&PlaybackEvent<'_>, String)]) -> Vec<String> {
+pub fn sre_bodies(lines: &[(PlaybackEvent<'_>, String)]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut n = 0;
     for (_, line) in lines.iter().filter(|(e, _)| feeds_sre(e.event_type)) {

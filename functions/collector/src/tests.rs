@@ -433,3 +433,69 @@ fn collector_keys_are_read_as_hashes() {
     assert_eq!(keys[0].2, crate::auth::hash_key("new-key"));
     assert!(crate::entry::parse_keys(r#"[{"app_id":"tv","kid":"k2","sha256":"zz"}]"#).is_err());
 }
+
+#[tokio::test]
+async fn an_event_the_enrichment_would_push_over_8_kib_is_rejected_at_the_edge() {
+    let c = collector();
+    // Just under the consumers' 8 KiB as sent; over it once enriched.
+    let pad = "x".repeat(playback_domain::event::MAX_EVENT_BYTES - 250);
+    let fat = event("e-fat", "heartbeat", "v1")
+        .replace(r#""title_id":"t""#, &format!(r#""title_id":"{pad}""#));
+    assert!(fat.len() < playback_domain::event::MAX_EVENT_BYTES);
+    let body = format!("[{fat},{}]", event("e1", "heartbeat", "v1"));
+    let r = c.handle_at(signed(body), NOW).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let a = json(&r);
+    assert_eq!(a["results"][0]["reason"], "oversized");
+    assert_eq!(a["results"][0]["event_id"], "e-fat");
+    assert_eq!(
+        stream_ids(&c),
+        ["e1"],
+        "the stream never holds a line consumers refuse"
+    );
+}
+
+#[tokio::test]
+async fn a_key_store_outage_is_a_503_not_a_401() {
+    let c = collector();
+    c.keys.down.store(true, Ordering::Relaxed);
+    let r = c.handle_at(signed(heartbeats(1)), NOW).await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.headers()["retry-after"], "2");
+    nothing_written(&c);
+}
+
+#[tokio::test]
+async fn a_dlq_outage_does_not_fail_the_accepted_events() {
+    let c = collector();
+    c.dead_letters
+        .faults
+        .fail_key("collector/tv/1795428005000/1");
+    let body = format!("[{},{{}}]", event("e1", "heartbeat", "v1"));
+    let r = c.handle_at(signed(body), NOW).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(stream_ids(&c), ["e1"]);
+    assert_eq!(c.metrics.documents()[0]["DeadLetterWriteFailures"], 1.0);
+}
+
+#[tokio::test]
+async fn cors_preflight_and_other_routes() {
+    let c = collector();
+    let pre = Request::options(PATH).body(Bytes::new()).expect("request");
+    let r = c.handle_at(pre, NOW).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    let get = Request::get(PATH).body(Bytes::new()).expect("request");
+    assert_eq!(
+        c.handle_at(get, NOW).await.status(),
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    let other = Request::post("/v2/events")
+        .body(Bytes::new())
+        .expect("request");
+    assert_eq!(
+        c.handle_at(other, NOW).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    nothing_written(&c);
+}
