@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV ?= .venv
 PY := $(VENV)/bin/python
-FUNCTIONS := qoe-alerts session-features sre-buffer firehose-transform royalty-close canonical-merge long-horizon-features
+FUNCTIONS := qoe-alerts session-features sre-buffer firehose-transform royalty-close canonical-merge long-horizon-features collector
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 -include infra/Makefile.fragment

@@ -1,0 +1,487 @@
+//! collector: the ingest edge. Players `POST /v1/events` over HTTPS with an
+//! app key; each event is validated by the domain's own code, enriched with
+//! the server's receive time and the app id, packed into NDJSON Kinesis
+//! records keyed by viewer_id, and the SRE path's events also go to the SRE
+//! queue, even when the stream write fails. README.md is the player contract.
+//!
+//! The core is one function, [`Collector::handle`], on plain `http` types:
+//! the Lambda adapter ([`lambda`]) and a long-lived server both call it.
+
+use std::time::Duration;
+
+use backon::ExponentialBuilder;
+use bytes::Bytes;
+use http::{header, Method, Request, Response, StatusCode};
+use playback_aws::emf::Metrics;
+use playback_domain::event::{format_rfc3339_ms, parse_event, DEFAULT_MAX_FUTURE_SKEW_MS};
+use playback_domain::event::{MAX_EVENTS_PER_RECORD, MAX_EVENT_BYTES, MAX_PACK_BYTES};
+use playback_domain::ports::{Chain, DeadLetter, DeadLetters, PortResult};
+use playback_domain::sre::feeds_sre;
+use playback_domain::{Clock, InvalidEvent, PlaybackEvent, Reason};
+use serde::Serialize;
+
+pub mod auth;
+pub mod body;
+pub mod entry;
+pub mod lambda;
+pub mod memory;
+pub mod ports;
+
+pub use entry::{build, AwsCollector, Config, ConfigError, KinesisStream, SqsSreQueue};
+use ports::{EntryOutcome, KeyStore, SreQueue, StreamRecord, StreamSink};
+
+pub const CONSUMER: &str = "collector";
+pub const PATH: &str = "/v1/events";
+/// Seconds a player waits before re-sending after a 503.
+pub const RETRY_AFTER_SECS: u64 = 2;
+/// An SRE queue message body: one SQS billing chunk.
+pub const MAX_SRE_BODY_BYTES: usize = 64 * 1024;
+
+/// The service, as a warm Lambda or a long-lived server keeps it.
+pub struct Collector<K, S, Q, D> {
+    pub keys: K,
+    pub stream: S,
+    pub sre: Q,
+    pub dead_letters: D,
+    pub metrics: Metrics,
+    /// Retries of partial PutRecords / SendMessageBatch failures (bounded).
+    pub retry: ExponentialBuilder,
+    /// The contract's future-time rule, applied with the server's clock.
+    pub max_future_skew_ms: i64,
+}
+
+/// One event's verdict in the response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventResult {
+    pub index: usize,
+    pub event_id: Option<String>,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Accepted,
+    Rejected,
+}
+
+/// The body of a 200 or a 503.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Answer {
+    pub accepted: usize,
+    pub rejected: usize,
+    /// Every accepted event is durably in the stream.
+    pub written: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub results: Vec<EventResult>,
+}
+
+impl<K, S, Q, D> Collector<K, S, Q, D>
+where
+    K: KeyStore,
+    S: StreamSink,
+    Q: SreQueue,
+    D: DeadLetters,
+{
+    /// The collector on its ports, with the workspace's retry policy and the
+    /// contract's future-time rule.
+    pub fn new(keys: K, stream: S, sre: Q, dead_letters: D, metrics: Metrics) -> Self {
+        Collector {
+            keys,
+            stream,
+            sre,
+            dead_letters,
+            metrics,
+            retry: playback_aws::retry::policy(),
+            max_future_skew_ms: DEFAULT_MAX_FUTURE_SKEW_MS,
+        }
+    }
+
+    /// One HTTP request, received now.
+    pub async fn handle(&self, req: Request<Bytes>) -> Response<String> {
+        self.handle_at(req, Clock::now().now_ms).await
+    }
+
+    /// [`Collector::handle`] with the receive time given (tests).
+    pub async fn handle_at(&self, req: Request<Bytes>, received_ms: i64) -> Response<String> {
+        if req.method() == Method::OPTIONS {
+            return with_cors(
+                Response::builder().status(StatusCode::NO_CONTENT),
+                String::new(),
+            );
+        }
+        if req.uri().path() != PATH {
+            return error(StatusCode::NOT_FOUND, &format!("no route; POST {PATH}"));
+        }
+        if req.method() != Method::POST {
+            return error(StatusCode::METHOD_NOT_ALLOWED, &format!("POST {PATH} only"));
+        }
+        let app_id = match self.authenticate(&req).await {
+            Ok(app_id) => app_id,
+            Err(refused) => return refused,
+        };
+        let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let decoded = match body::decode(header(header::CONTENT_ENCODING), req.body()) {
+            Ok(decoded) => decoded,
+            Err(r) => return error(status(r.status), &r.reason),
+        };
+        let events = body::format_of(header(header::CONTENT_TYPE), &decoded)
+            .and_then(|format| body::split(format, &decoded));
+        match events {
+            Ok(events) => self.ingest(&app_id, &events, received_ms).await,
+            Err(r) => error(status(r.status), &r.reason),
+        }
+    }
+
+    /// The app id of a valid credential, or the 401 (503 if the key store
+    /// cannot answer).
+    async fn authenticate(&self, req: &Request<Bytes>) -> Result<String, Response<String>> {
+        let unauthorized = |why: &str| error(StatusCode::UNAUTHORIZED, why);
+        let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+            return Err(unauthorized("missing Authorization header"));
+        };
+        let value = value
+            .to_str()
+            .map_err(|_| unauthorized("Authorization header is not ASCII"))?;
+        let cred = auth::parse_header(value).map_err(unauthorized)?;
+        match self.keys.key_hash(cred.app_id, cred.kid).await {
+            Ok(Some(stored)) if auth::key_matches(cred.key, &stored) => Ok(cred.app_id.to_string()),
+            Ok(Some(_)) => Err(unauthorized("bad key for this app and kid")),
+            Ok(None) => Err(unauthorized("unknown app or kid")),
+            Err(e) => {
+                tracing::error!(error = %Chain(&e), "key store failed");
+                Err(unavailable("key store unavailable"))
+            }
+        }
+    }
+
+    /// Validates, enriches, dead-letters, packs and writes one batch.
+    async fn ingest(&self, app_id: &str, raw: &[&str], received_ms: i64) -> Response<String> {
+        let clock = Clock {
+            now_ms: received_ms,
+            max_future_skew_ms: self.max_future_skew_ms,
+        };
+        let mut results = Vec::with_capacity(raw.len());
+        let mut accepted: Vec<(PlaybackEvent<'_>, String)> = Vec::with_capacity(raw.len());
+        let mut dead = Vec::new();
+        let mut skew = Skew::default();
+        for (index, line) in raw.iter().enumerate() {
+            // The enriched line must still pass the consumers' size rule.
+            let verdict = validate(line, clock).and_then(|e| {
+                let enriched = enriched_line(&e, app_id, received_ms);
+                if enriched.len() > MAX_EVENT_BYTES {
+                    let reason = Reason::Oversized {
+                        size: enriched.len(),
+                        limit: MAX_EVENT_BYTES,
+                    };
+                    return Err(InvalidEvent::new(reason, Some(e.event_id.to_string())));
+                }
+                Ok((e, enriched))
+            });
+            match verdict {
+                Ok((e, enriched)) => {
+                    skew.add(e.event_time_ms - received_ms);
+                    results.push(EventResult {
+                        index,
+                        event_id: Some(e.event_id.to_string()),
+                        status: Status::Accepted,
+                        reason: None,
+                        detail: None,
+                    });
+                    accepted.push((e, enriched));
+                }
+                Err(invalid) => {
+                    if let Reason::EventTimeInFuture { event_time_ms, .. } = invalid.reason {
+                        skew.add(event_time_ms - received_ms);
+                        skew.future += 1;
+                    }
+                    let source = format!("{CONSUMER}/{app_id}/{received_ms}/{index}");
+                    dead.push(DeadLetter::new(CONSUMER, source, line.as_bytes(), &invalid));
+                    results.push(EventResult {
+                        index,
+                        event_id: invalid.event_id,
+                        status: Status::Rejected,
+                        reason: Some(invalid.reason.code()),
+                        detail: Some(invalid.reason.to_string()),
+                    });
+                }
+            }
+        }
+        let records = pack(&accepted);
+        let sre_bodies = sre_bodies(&accepted);
+        // The SRE queue is written whatever the stream does, so SRE keeps
+        // seeing quality events through a stream outage.
+        let (stream, sre, dlq) = tokio::join!(
+            self.write_stream(records),
+            self.write_sre(sre_bodies),
+            self.dead_letter(&dead),
+        );
+        let failures = [
+            ("stream", &stream),
+            ("sre_queue", &sre),
+            ("dead_letters", &dlq),
+        ];
+        for (what, r) in failures {
+            if let Err(e) = r {
+                tracing::error!(port = what, error = %Chain(e), "write failed");
+            }
+        }
+        self.emit(
+            app_id,
+            accepted.len(),
+            dead.len(),
+            &skew,
+            &stream,
+            &sre,
+            &dlq,
+        );
+        let answer = Answer {
+            accepted: accepted.len(),
+            rejected: dead.len(),
+            written: stream.is_ok(),
+            error: stream.as_ref().err().map(|e| {
+                format!("events not durably written ({e}); retry with the same event_ids")
+            }),
+            results,
+        };
+        let body = serde_json::to_string(&answer).expect("serialisable answer");
+        let builder = Response::builder().header(header::CONTENT_TYPE, "application/json");
+        match stream {
+            Ok(()) => with_cors(builder.status(StatusCode::OK), body),
+            Err(_) => with_cors(
+                builder
+                    .status(StatusCode::SERVICE_UNAVAILABLE)
+                    .header(header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()),
+                body,
+            ),
+        }
+    }
+
+    /// PutRecords; only the failed records are sent again, by the bounded policy.
+    async fn write_stream(&self, records: Vec<StreamRecord>) -> PortResult<()> {
+        let stream = &self.stream;
+        playback_aws::retry::until_processed(
+            "kinesis.put_records",
+            "records",
+            records,
+            self.retry,
+            |batch: Vec<StreamRecord>| async move {
+                let outcomes = stream.put_records(&batch).await?;
+                Ok(failed_only(batch, outcomes))
+            },
+        )
+        .await
+    }
+
+    /// SendMessageBatch, at most `Q::MAX_ENTRIES` bodies a call.
+    async fn write_sre(&self, bodies: Vec<String>) -> PortResult<()> {
+        let sre = &self.sre;
+        for chunk in bodies.chunks(Q::MAX_ENTRIES) {
+            playback_aws::retry::until_processed(
+                "sqs.send_message_batch",
+                "messages",
+                chunk.to_vec(),
+                self.retry,
+                |batch: Vec<String>| async move {
+                    let outcomes = sre.send_batch(&batch).await?;
+                    Ok(failed_only(batch, outcomes))
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn dead_letter(&self, dead: &[DeadLetter]) -> PortResult<()> {
+        if dead.is_empty() {
+            return Ok(());
+        }
+        self.dead_letters.send(dead).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn emit(
+        &self,
+        app_id: &str,
+        accepted: usize,
+        rejected: usize,
+        skew: &Skew,
+        stream: &PortResult<()>,
+        sre: &PortResult<()>,
+        dlq: &PortResult<()>,
+    ) {
+        let failed = |r: &PortResult<()>| if r.is_err() { 1.0 } else { 0.0 };
+        self.metrics.emit(
+            &[("Function", CONSUMER), ("App", app_id)],
+            &[
+                ("EventsAccepted", accepted as f64, "Count"),
+                ("EventsRejected", rejected as f64, "Count"),
+                ("EventsFromTheFuture", skew.future as f64, "Count"),
+                // event_time minus receive time: the most ahead and the most behind.
+                ("ClockLeadMaxMs", skew.lead_ms as f64, "Milliseconds"),
+                ("ClockLagMaxMs", skew.lag_ms as f64, "Milliseconds"),
+                ("StreamWriteFailures", failed(stream), "Count"),
+                ("SreQueueWriteFailures", failed(sre), "Count"),
+                ("DeadLetterWriteFailures", failed(dlq), "Count"),
+            ],
+        );
+    }
+}
+
+/// How far the batch's clocks are from the server's.
+#[derive(Debug, Default)]
+struct Skew {
+    lead_ms: i64,
+    lag_ms: i64,
+    future: usize,
+}
+
+impl Skew {
+    fn add(&mut self, ahead_ms: i64) {
+        self.lead_ms = self.lead_ms.max(ahead_ms);
+        self.lag_ms = self.lag_ms.max(-ahead_ms);
+    }
+}
+
+/// One event by the domain's rules, as the consumers check a record's line.
+pub fn validate(line: &str, clock: Clock) -> Result<PlaybackEvent<'_>, InvalidEvent> {
+    if line.len() > MAX_EVENT_BYTES {
+        let reason = Reason::Oversized {
+            size: line.len(),
+            limit: MAX_EVENT_BYTES,
+        };
+        return Err(InvalidEvent::new(reason, None));
+    }
+    parse_event(line, clock.now_ms, clock.max_future_skew_ms)
+}
+
+/// The contract's JSON of the event plus `collector_time` and `app_id`, set
+/// by the server (a client's own values are dropped by the re-serialisation).
+pub fn enriched_line(e: &PlaybackEvent<'_>, app_id: &str, received_ms: i64) -> String {
+    let mut line = e.to_json();
+    line.pop(); // the closing brace of the object
+    line.push_str(",\"collector_time\":");
+    line.push_str(&serde_json::Value::from(format_rfc3339_ms(received_ms)).to_string());
+    line.push_str(",\"app_id\":");
+    line.push_str(&serde_json::Value::from(app_id).to_string());
+    line.push('}');
+    line
+}
+
+/// Lines into NDJSON records per viewer, in the batch's order: at most
+/// [`MAX_PACK_BYTES`] and [`MAX_EVENTS_PER_RECORD`] each (a larger line goes
+/// alone), partition key = viewer_id so a viewer's events stay on one shard.
+pub fn pack(lines: &[(PlaybackEvent<'_>, String)]) -> Vec<StreamRecord> {
+    let mut open: Vec<(String, Vec<u8>, usize)> = Vec::new();
+    let mut out = Vec::new();
+    for (e, line) in lines {
+        let key = e.viewer_id.as_ref();
+        let slot = open.iter().position(|(k, _, _)| k == key);
+        if let Some(i) = slot {
+            let (_, data, n) = &open[i];
+            if data.len() + 1 + line.len() > MAX_PACK_BYTES || *n >= MAX_EVENTS_PER_RECORD {
+                let (k, data, _) = open.remove(i);
+                out.push(StreamRecord {
+                    partition_key: k,
+                    data,
+                });
+            }
+        }
+        match open.iter_mut().find(|(k, _, _)| k == key) {
+            Some((_, data, n)) => {
+                data.push(b'\n');
+                data.extend_from_slice(line.as_bytes());
+                *n += 1;
+            }
+            None => open.push((key.to_string(), line.as_bytes().to_vec(), 1)),
+        }
+    }
+    out.extend(open.into_iter().map(|(k, data, _)| StreamRecord {
+        partition_key: k,
+        data,
+    }));
+    out
+}
+
+/// The SRE path's lines (`sre::feeds_sre`: quality events and their
+/// denominators) packed into message bodies of at most
+/// [`MAX_SRE_BODY_BYTES`] and [`MAX_EVENTS_PER_RECORD`] lines.
+pub fn sre_bodies(lines: &[(PlaybackEvent<'_>, String)]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut n = 0;
+    for (_, line) in lines.iter().filter(|(e, _)| feeds_sre(e.event_type)) {
+        match out.last_mut() {
+            Some(body)
+                if body.len() + 1 + line.len() <= MAX_SRE_BODY_BYTES
+                    && n < MAX_EVENTS_PER_RECORD =>
+            {
+                body.push('\n');
+                body.push_str(line);
+                n += 1;
+            }
+            _ => {
+                out.push(line.clone());
+                n = 1;
+            }
+        }
+    }
+    out
+}
+
+fn failed_only<T>(batch: Vec<T>, outcomes: Vec<EntryOutcome>) -> Vec<T> {
+    let mut outcomes = outcomes.into_iter();
+    batch
+        .into_iter()
+        .filter(|_| !matches!(outcomes.next(), Some(EntryOutcome::Written)))
+        .collect()
+}
+
+fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST)
+}
+
+fn with_cors(builder: http::response::Builder, body: String) -> Response<String> {
+    builder
+        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
+        .header(header::ACCESS_CONTROL_ALLOW_METHODS, "POST, OPTIONS")
+        .header(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            "authorization, content-type, content-encoding",
+        )
+        .header(header::ACCESS_CONTROL_MAX_AGE, "86400")
+        .body(body)
+        .expect("static headers are valid")
+}
+
+/// A refused request: the status and `{"error": "<one line>"}`.
+fn error(code: StatusCode, reason: &str) -> Response<String> {
+    let body = serde_json::json!({ "error": reason }).to_string();
+    let builder = Response::builder()
+        .status(code)
+        .header(header::CONTENT_TYPE, "application/json");
+    with_cors(builder, body)
+}
+
+fn unavailable(reason: &str) -> Response<String> {
+    let mut r = error(StatusCode::SERVICE_UNAVAILABLE, reason);
+    r.headers_mut().insert(
+        header::RETRY_AFTER,
+        http::HeaderValue::from(RETRY_AFTER_SECS),
+    );
+    r
+}
+
+/// A fast retry policy for tests: the same bounds, millisecond delays.
+pub fn fast_retry() -> ExponentialBuilder {
+    playback_aws::retry::policy()
+        .with_min_delay(Duration::from_millis(1))
+        .with_max_delay(Duration::from_millis(4))
+}
+
+#[cfg(test)]
+mod tests;
