@@ -11,7 +11,9 @@
 //! Rows are keyed on event_id: an event the fold has seen (a producer retry,
 //! a redelivery) makes no second row.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use crate::catalogue::{completes, Catalogue};
 use crate::event::{EventType, PlaybackEvent};
@@ -52,6 +54,22 @@ pub fn served(f: &ViewerFeatures) -> ViewerFeatures {
     }
 }
 
+/// What a training build carries from one slice of the stream to the next
+/// (a day of arrivals, say): every viewer's fold state and the furthest
+/// position of each open play. The fold's lifetime counters need a viewer's
+/// whole history, so a build that starts from the previous slice's end state
+/// gives the rows one pass over everything would.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrainingState {
+    pub viewers: BTreeMap<String, ViewerFeatures>,
+    /// `viewer_id session_id title_id` -> furthest position_ms.
+    pub open_plays: BTreeMap<String, i64>,
+}
+
+fn play_key(e: &PlaybackEvent<'_>) -> String {
+    format!("{} {} {}", e.viewer_id, e.session_id, e.title_id)
+}
+
 /// The training rows of `events`, given in stream order (per shard; a viewer
 /// never spans shards) and starting from nothing: the fold needs a viewer's
 /// whole history for its lifetime counters.
@@ -59,25 +77,36 @@ pub fn training_rows<'e, I>(events: I, catalogue: &Catalogue, runs: &RunHistory)
 where
     I: IntoIterator<Item = (&'e PlaybackEvent<'e>, &'e StreamPosition)>,
 {
-    let mut viewers: HashMap<&'e str, ViewerFeatures> = HashMap::new();
-    // Furthest position of each open (viewer, session, title) play.
-    let mut furthest: HashMap<(&'e str, &'e str, &'e str), i64> = HashMap::new();
-    let mut seen: HashSet<&'e str> = HashSet::new();
+    training_rows_from(&mut TrainingState::default(), events, catalogue, runs)
+}
+
+/// [`training_rows`] continuing from `state`, which it leaves at the end of
+/// `events`. A repeat of an event the fold already absorbed makes no row
+/// (the fold recognises it by its recent event ids).
+pub fn training_rows_from<'e, I>(
+    state: &mut TrainingState,
+    events: I,
+    catalogue: &Catalogue,
+    runs: &RunHistory,
+) -> Vec<TrainingRow>
+where
+    I: IntoIterator<Item = (&'e PlaybackEvent<'e>, &'e StreamPosition)>,
+{
     let mut rows = Vec::new();
     for (e, pos) in events {
-        let viewer: &'e str = e.viewer_id.as_ref();
-        let f = viewers
-            .entry(viewer)
+        let viewer: &str = e.viewer_id.as_ref();
+        let f = state
+            .viewers
+            .entry(viewer.to_string())
             .or_insert_with(|| ViewerFeatures::new(viewer));
         let before = served(f);
         f.apply(e, pos);
-        // A repeat of an absorbed event: no second row.
-        if !seen.insert(e.event_id.as_ref()) || f.events_applied == before.events_applied {
+        if f.events_applied == before.events_applied {
             continue;
         }
-        let play = (viewer, e.session_id.as_ref(), e.title_id.as_ref());
+        let play = play_key(e);
         if let Some(p) = e.position_ms {
-            let at = furthest.entry(play).or_insert(p);
+            let at = state.open_plays.entry(play.clone()).or_insert(p);
             *at = (*at).max(p);
         }
         if !LABEL_EVENTS.contains(&e.event_type) {
@@ -87,12 +116,13 @@ where
             .then(|| catalogue.get(&e.title_id))
             .flatten()
             .map(|t| {
-                furthest
+                state
+                    .open_plays
                     .get(&play)
                     .is_some_and(|p| completes(*p, t.duration_ms))
             });
         if e.event_type == EventType::SessionEnd {
-            furthest.remove(&play);
+            state.open_plays.remove(&play);
         }
         rows.push(TrainingRow {
             event_id: e.event_id.to_string(),

@@ -98,3 +98,39 @@ fn long_horizon_features_come_from_the_run_served_at_the_label() {
     );
     assert!(no_runs.iter().all(|r| r.long_horizon.is_none()));
 }
+
+#[test]
+fn a_build_in_slices_carrying_its_state_gives_the_one_pass_rows() {
+    let evs = [
+        (ev("a", "session_start", "s1", T0, 0), pos(1)),
+        (ev("b", "heartbeat", "s1", T0 + 60_000, 185_000), pos(2)),
+        (ev("c", "save", "s1", T0 + 61_000, 185_000), pos(3)),
+        (ev("c", "save", "s1", T0 + 61_000, 185_000), pos(4)),
+        (ev("d", "session_end", "s1", T0 + 62_000, 185_000), pos(5)),
+        (ev("e", "session_start", "s2", T0 + 70_000, 0), pos(6)),
+        (ev("f", "skip", "s2", T0 + 71_000, 1_000), pos(7)),
+        (ev("g", "session_end", "s2", T0 + 72_000, 1_000), pos(8)),
+    ];
+    let runs = RunHistory::default();
+    let whole = training_rows(evs.iter().map(|(e, p)| (e, p)), &catalogue(), &runs);
+    for cut in 1..evs.len() {
+        let mut state = TrainingState::default();
+        let (first, rest) = evs.split_at(cut);
+        let mut rows = training_rows_from(
+            &mut state,
+            first.iter().map(|(e, p)| (e, p)),
+            &catalogue(),
+            &runs,
+        );
+        // The state survives being stored between the slices.
+        let json = serde_json::to_string(&state).unwrap();
+        let mut state: TrainingState = serde_json::from_str(&json).unwrap();
+        rows.extend(training_rows_from(
+            &mut state,
+            rest.iter().map(|(e, p)| (e, p)),
+            &catalogue(),
+            &runs,
+        ));
+        assert_eq!(rows, whole, "cut after {cut} events");
+    }
+}
