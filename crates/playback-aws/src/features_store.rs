@@ -232,18 +232,37 @@ impl FeatureStore for DynamoFeatureStore {
             None => format!("attribute_not_exists({position})"),
             Some(p) => format!("{position} = {}", u.value(s(p))),
         };
+        Ok(
+            match self
+                .update_viewer(u, &f.viewer_id, condition, "features.save")
+                .await?
+            {
+                true => SaveOutcome::Saved,
+                false => SaveOutcome::Conflict,
+            },
+        )
+    }
+}
+
+impl DynamoFeatureStore {
+    /// One conditional UpdateItem of a viewer's item: both writers (the
+    /// stream's save, the batch's publish) go through it. False when the
+    /// condition failed.
+    pub(crate) async fn update_viewer(
+        &self,
+        u: Update,
+        viewer: &str,
+        condition: String,
+        operation: &'static str,
+    ) -> PortResult<bool> {
         let res = u
             .apply(self.client.update_item())
             .table_name(&self.table)
-            .key("viewer_id", s(&f.viewer_id))
+            .key("viewer_id", s(viewer))
             .condition_expression(condition)
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(SaveOutcome::Saved),
-            Err(e) if is_conditional_failure(&e) => Ok(SaveOutcome::Conflict),
-            Err(e) => Err(port_error("features.save", e)),
-        }
+        conditional_written(res, operation)
     }
 }
 

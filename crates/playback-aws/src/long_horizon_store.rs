@@ -131,14 +131,10 @@ impl LongHorizonStore for DynamoFeatureStore {
         u.set_if_absent("expires_at", n(f.as_of_ms / 1000 + self.ttl_secs));
         let (as_of, run) = (u.name(LH_AS_OF), u.value(n(f.as_of_ms)));
         let condition = format!("attribute_not_exists({as_of}) OR {as_of} < {run}");
-        let res = u
-            .apply(self.client.update_item())
-            .table_name(&self.table)
-            .key("viewer_id", s(&f.viewer_id))
-            .condition_expression(condition)
-            .send()
-            .await;
-        Ok(match conditional_written(res, "features.publish")? {
+        let written = self
+            .update_viewer(u, &f.viewer_id, condition, "features.publish")
+            .await?;
+        Ok(match written {
             true => PublishOutcome::Written,
             false => PublishOutcome::Stale,
         })
