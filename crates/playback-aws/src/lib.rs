@@ -14,6 +14,7 @@ pub mod features_store;
 pub mod kinesis_batch;
 pub mod long_horizon_store;
 pub mod retry;
+pub mod sqs_batch;
 pub mod sqs_dead_letters;
 pub mod sre_store;
 pub mod update;

@@ -4,10 +4,10 @@
 use aws_config::SdkConfig;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use playback_aws::classify::port_error;
 use playback_aws::config::{optional, parsed, required};
 use playback_aws::emf::Metrics;
+use playback_aws::sqs_batch::send_bodies;
 use playback_aws::sqs_dead_letters::SqsDeadLetters;
 use playback_domain::event::DEFAULT_MAX_FUTURE_SKEW_MS;
 use playback_domain::ports::{PortError, PortResult, Retry};
@@ -150,38 +150,15 @@ pub struct SqsSreQueue {
 
 impl SreQueue for SqsSreQueue {
     async fn send_batch(&self, bodies: &[String]) -> PortResult<Vec<EntryOutcome>> {
-        let entries = bodies
-            .iter()
-            .enumerate()
-            .map(|(i, b)| {
-                SendMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .message_body(b.clone())
-                    .build()
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| PortError::call("sqs.send_message_batch", Retry::NonRetriable, None, e))?;
-        let out = self
-            .client
-            .send_message_batch()
-            .queue_url(&self.queue_url)
-            .set_entries(Some(entries))
-            .send()
+        let failed = send_bodies(&self.client, &self.queue_url, bodies)
             .await
             .map_err(|e| port_error("sqs.send_message_batch", e))?;
-        let mut outcomes = vec![EntryOutcome::Written; bodies.len()];
-        for f in out.failed() {
-            if let Some(slot) = f
-                .id()
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| outcomes.get_mut(i))
-            {
-                *slot = EntryOutcome::Failed {
-                    code: f.code().to_string(),
-                };
-            }
-        }
-        Ok(outcomes)
+        Ok(failed
+            .into_iter()
+            .map(|f| match f {
+                None => EntryOutcome::Written,
+                Some(f) => EntryOutcome::Failed { code: f.code },
+            })
+            .collect())
     }
 }

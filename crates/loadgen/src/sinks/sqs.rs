@@ -6,12 +6,12 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use aws_sdk_sqs::Client;
+use playback_aws::sqs_batch::send_bodies;
 
 use playback_domain::event::MAX_EVENTS_PER_RECORD;
 
-use super::{classify, invalid_request, is_throttle_code, BatchApi, CallError, Outcome};
+use super::{classify, is_throttle_code, BatchApi, CallError, Outcome};
 use crate::error::LoadgenError;
 
 pub const MAX_MESSAGES_PER_CALL: usize = 10;
@@ -43,45 +43,23 @@ impl BatchApi for SqsApi {
     }
 
     async fn send(&self, bodies: &[String]) -> Result<Vec<Outcome>, CallError> {
-        let entries = bodies
-            .iter()
-            .enumerate()
-            .map(|(i, b)| {
-                SendMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .message_body(b.clone())
-                    .build()
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(invalid_request)?;
-        let out = self
-            .client
-            .send_message_batch()
-            .queue_url(&self.queue_url)
-            .set_entries(Some(entries))
-            .send()
+        let failed = send_bodies(&self.client, &self.queue_url, bodies)
             .await
             .map_err(|e| classify(&e))?;
-        let mut outcomes = vec![Outcome::Ok; bodies.len()];
-        for f in out.failed() {
-            let Some(slot) = f
-                .id()
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| outcomes.get_mut(i))
-            else {
-                continue;
-            };
-            let why = format!("{}: {}", f.code(), f.message().unwrap_or_default());
-            *slot = if is_throttle_code(f.code()) {
-                Outcome::Throttled
-            } else if f.sender_fault() {
-                Outcome::Rejected(why)
-            } else {
-                Outcome::Failed(why)
-            };
-        }
-        Ok(outcomes)
+        Ok(failed
+            .into_iter()
+            .map(|f| {
+                let Some(f) = f else { return Outcome::Ok };
+                let why = format!("{}: {}", f.code, f.message.unwrap_or_default());
+                if is_throttle_code(&f.code) {
+                    Outcome::Throttled
+                } else if f.sender_fault {
+                    Outcome::Rejected(why)
+                } else {
+                    Outcome::Failed(why)
+                }
+            })
+            .collect())
     }
 
     fn error(&self, message: String) -> LoadgenError {
