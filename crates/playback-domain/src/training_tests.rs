@@ -29,9 +29,10 @@ fn catalogue() -> Catalogue {
     }])
 }
 
-#[test]
-fn a_row_per_label_with_the_state_before_it_and_no_row_for_a_retry() {
-    let evs = [
+/// Two sessions of one viewer: a completed play with a retried save, then a
+/// skipped one.
+fn two_sessions() -> [(OwnedEvent, StreamPosition); 8] {
+    [
         (ev("a", "session_start", "s1", T0, 0), pos(1)),
         (ev("b", "heartbeat", "s1", T0 + 60_000, 185_000), pos(2)),
         (ev("c", "save", "s1", T0 + 61_000, 185_000), pos(3)),
@@ -41,7 +42,12 @@ fn a_row_per_label_with_the_state_before_it_and_no_row_for_a_retry() {
         (ev("e", "session_start", "s2", T0 + 70_000, 0), pos(6)),
         (ev("f", "skip", "s2", T0 + 71_000, 1_000), pos(7)),
         (ev("g", "session_end", "s2", T0 + 72_000, 1_000), pos(8)),
-    ];
+    ]
+}
+
+#[test]
+fn a_row_per_label_with_the_state_before_it_and_no_row_for_a_retry() {
+    let evs = two_sessions();
     let runs = RunHistory::default();
     let rows = training_rows(evs.iter().map(|(e, p)| (e, p)), &catalogue(), &runs);
     let labels: Vec<(&str, &str, Option<bool>)> = rows
@@ -101,16 +107,7 @@ fn long_horizon_features_come_from_the_run_served_at_the_label() {
 
 #[test]
 fn a_build_in_slices_carrying_its_state_gives_the_one_pass_rows() {
-    let evs = [
-        (ev("a", "session_start", "s1", T0, 0), pos(1)),
-        (ev("b", "heartbeat", "s1", T0 + 60_000, 185_000), pos(2)),
-        (ev("c", "save", "s1", T0 + 61_000, 185_000), pos(3)),
-        (ev("c", "save", "s1", T0 + 61_000, 185_000), pos(4)),
-        (ev("d", "session_end", "s1", T0 + 62_000, 185_000), pos(5)),
-        (ev("e", "session_start", "s2", T0 + 70_000, 0), pos(6)),
-        (ev("f", "skip", "s2", T0 + 71_000, 1_000), pos(7)),
-        (ev("g", "session_end", "s2", T0 + 72_000, 1_000), pos(8)),
-    ];
+    let evs = two_sessions();
     let runs = RunHistory::default();
     let whole = training_rows(evs.iter().map(|(e, p)| (e, p)), &catalogue(), &runs);
     for cut in 1..evs.len() {
