@@ -1,6 +1,7 @@
 //! The batch half of the recommender's features on a few days of a local
 //! lake (features_lake): the batch query against the domain definition, the
-//! skew proof, the no-leakage proof and the idempotent training re-run.
+//! skew proof, the no-leakage proof, the idempotent training re-run and the
+//! sliced (AWS) build against the one pass.
 
 mod canonical_lake;
 mod features_lake;
@@ -11,9 +12,10 @@ use anyhow::{ensure, Result};
 use base64::Engine;
 use features_lake::{lake, run_batch, Delivered, DAY_MS, START_MS};
 use offline_features::runs::{self, Manifest};
-use offline_features::training;
+use offline_features::{slices, training};
 use playback_domain::features::ViewerFeatures;
-use playback_domain::long_horizon::{compute, RunHistory};
+use playback_domain::lake::LakeRow;
+use playback_domain::long_horizon::{compute, LongHorizonFeatures, RunHistory};
 use playback_domain::memory::{MemoryDeadLetters, MemoryFeatureStore};
 use playback_domain::ports::FeatureStore;
 use playback_domain::training::{served, training_rows, TrainingRow, LABEL_EVENTS};
@@ -262,6 +264,117 @@ fn a_training_rerun_is_byte_identical_and_retries_make_no_second_row() -> Result
         with_retries.len() == labels,
         "retries: {} rows",
         with_retries.len()
+    );
+    Ok(())
+}
+
+/// The AWS build: slices of (arrival day x viewer bucket), each continuing
+/// its bucket's stored state from the day before and loading only the runs
+/// and viewers its labels need, write exactly the one-pass rows, file for
+/// file; a slice re-run from the same stored state writes the same bytes.
+#[test]
+fn the_sliced_build_equals_one_pass_and_a_slice_rerun_is_byte_identical() -> Result<()> {
+    let l = lake();
+    const BUCKETS: u32 = 3;
+    let manifests: Vec<Manifest> = (1..=3)
+        .map(|d| Manifest {
+            as_of_ms: START_MS + d * DAY_MS,
+            published_ms: START_MS + d * DAY_MS + 3 * 3_600_000,
+            viewers: 0,
+            written: 0,
+            stale: 0,
+        })
+        .collect();
+    let run_rows: BTreeMap<i64, Vec<LongHorizonFeatures>> = manifests
+        .iter()
+        .map(|m| {
+            let f = compute(
+                l.events.iter().map(|e| (&e.event, e.arrival_ms)),
+                &l.catalogue,
+                m.as_of_ms,
+            );
+            (m.as_of_ms, f.into_values().collect())
+        })
+        .collect();
+    let full = slices::history(&manifests, run_rows.clone());
+    // Any stable hash keeps a viewer in one bucket (Athena uses xxhash64).
+    let bucket_of = |v: &str| (v.bytes().map(u32::from).sum::<u32>()) % BUCKETS;
+    let mut sliced: BTreeMap<(String, u32), Vec<LakeRow>> = BTreeMap::new();
+    let mut arrival_day = BTreeMap::new();
+    for r in &l.canonical {
+        let day = r.ingest_time[..10].to_string();
+        arrival_day.insert(r.event_id.clone(), day.clone());
+        let key = (day, bucket_of(&r.viewer_id));
+        sliced.entry(key).or_default().push(r.clone());
+    }
+    // The one pass, grouped as the slices name their files.
+    let one_pass = rows_of(&l.events, &full);
+    let mut expected: BTreeMap<String, Vec<training::Example>> = BTreeMap::new();
+    for row in &one_pass {
+        let key = slices::file_key(
+            &training::day_of(row.event_time_ms),
+            &arrival_day[&row.event_id],
+            bucket_of(&row.viewer_id),
+        );
+        let lh_published_ms = full.served_at(row.event_time_ms).map(|r| r.published_ms);
+        expected.entry(key).or_default().push(training::Example {
+            row,
+            lh_published_ms,
+        });
+    }
+    let days: BTreeSet<String> = sliced.keys().map(|(d, _)| d.clone()).collect();
+    let mut stored: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
+    let (mut files, mut rows) = (BTreeMap::new(), 0);
+    for day in &days {
+        for b in 0..BUCKETS {
+            let input = sliced.get(&(day.clone(), b)).cloned().unwrap_or_default();
+            let needed = slices::needed_runs(&input, &manifests)?;
+            let viewers = slices::label_viewers(&input);
+            let loaded = run_rows
+                .iter()
+                .filter(|(a, _)| needed.contains(a))
+                .map(|(a, f)| {
+                    let f = f.iter().filter(|x| viewers.contains(x.viewer_id.as_str()));
+                    (*a, f.cloned().collect())
+                })
+                .collect();
+            let history = slices::history(&manifests, loaded);
+            let before = stored.get(&b).map(|s| slices::decode_state(s, "state"));
+            let before = before.transpose()?.unwrap_or_default();
+            let (mut state, mut again) = (before.clone(), before);
+            let s = slices::build(&mut state, &input, &l.catalogue, &history, day, b)?;
+            let r = slices::build(&mut again, &input, &l.catalogue, &history, day, b)?;
+            ensure!(
+                r.files == s.files && again == state,
+                "{day}/{b}: a re-run differs"
+            );
+            rows += s.listing.rows;
+            for (k, bytes) in s.files {
+                ensure!(
+                    files.insert(k.clone(), bytes).is_none(),
+                    "{k} written twice"
+                );
+            }
+            stored.insert(b, slices::encode_state(&state));
+        }
+    }
+    ensure!(
+        rows == one_pass.len(),
+        "rows {rows} = one pass {}",
+        one_pass.len()
+    );
+    ensure!(
+        files.keys().collect::<Vec<_>>() == expected.keys().collect::<Vec<_>>(),
+        "the same files"
+    );
+    for (k, mut ex) in expected {
+        ensure!(files[&k] == training::encode(&mut ex)?, "{k}: bytes differ");
+    }
+    let late = l.canonical.iter().filter(|r| r.event_time[..10] != r.ingest_time[..10]);
+    ensure!(late.count() > 0, "late events folded by the slice of the day they arrived");
+    ensure!(
+        one_pass.iter().any(|r| r.long_horizon.is_some()),
+        "rows with long-horizon features"
     );
     Ok(())
 }

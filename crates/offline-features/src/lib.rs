@@ -6,9 +6,12 @@
 //! - [`publish`]: a run into the online store at a write budget.
 //! - [`training`]: point-in-time training rows as day partitions of Parquet,
 //!   overwritten whole and byte for byte on a re-run.
+//! - [`slices`]: the same rows built in slices (a day of arrivals x a bucket
+//!   of viewers) carrying their state, as the AWS build runs them.
 
 pub mod publish;
 pub mod runs;
+pub mod slices;
 pub mod training;
 
 #[derive(Debug, thiserror::Error)]

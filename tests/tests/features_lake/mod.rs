@@ -41,7 +41,8 @@ pub struct Lake {
     pub stream: Vec<Delivered>,
     /// Every copy that landed in the raw lake (retries included).
     pub raw: Vec<LakeRow>,
-    /// The canonical table's export, replayed in stream order.
+    /// The canonical table's export: its rows, and replayed in stream order.
+    pub canonical: Vec<LakeRow>,
     pub events: Vec<ReplayEvent>,
 }
 
@@ -111,7 +112,8 @@ fn build() -> Result<Lake> {
     write_catalogue(&dir, &titles)?;
     script(&dir, "canonical.py", &["--settle-s", "0", "--no-hot"])?;
     let export = export_canonical(&dir)?;
-    let events = rows_to_events(&source::read_dir(&export, None)?.rows)?;
+    let canonical = source::read_dir(&export, None)?.rows;
+    let events = rows_to_events(&canonical)?;
     Ok(Lake {
         dir,
         catalogue: Catalogue::new(titles.clone()),
@@ -119,6 +121,7 @@ fn build() -> Result<Lake> {
         g,
         stream,
         raw,
+        canonical,
         events,
     })
 }
