@@ -370,8 +370,14 @@ fn the_sliced_build_equals_one_pass_and_a_slice_rerun_is_byte_identical() -> Res
     for (k, mut ex) in expected {
         ensure!(files[&k] == training::encode(&mut ex)?, "{k}: bytes differ");
     }
-    let late = l.canonical.iter().filter(|r| r.event_time[..10] != r.ingest_time[..10]);
-    ensure!(late.count() > 0, "late events folded by the slice of the day they arrived");
+    let late = l
+        .canonical
+        .iter()
+        .filter(|r| r.event_time[..10] != r.ingest_time[..10]);
+    ensure!(
+        late.count() > 0,
+        "late events folded by the slice of the day they arrived"
+    );
     ensure!(
         one_pass.iter().any(|r| r.long_horizon.is_some()),
         "rows with long-horizon features"

@@ -9,6 +9,7 @@
 //! adapters.
 
 pub mod entry;
+pub mod training;
 
 use std::future::Future;
 
@@ -97,6 +98,8 @@ pub struct Config {
     pub budget: Budget,
     /// Parquet files per Map item.
     pub slice_files: usize,
+    /// Viewer buckets of the training build (one slice each per day).
+    pub training_buckets: u32,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -136,6 +139,12 @@ impl Config {
                 attempts: num("ATTEMPTS", 6, 1, 20)? as usize,
             },
             slice_files: num("SLICE_FILES", 1, 1, 1000)? as usize,
+            training_buckets: num(
+                "TRAINING_BUCKETS",
+                training::MAX_BUCKETS as u64,
+                1,
+                training::MAX_BUCKETS as u64,
+            )? as u32,
         })
     }
 }
@@ -159,6 +168,25 @@ pub enum Action {
         as_of_ms: i64,
         published_ms: i64,
         reports: Vec<Report>,
+    },
+    /// Start the UNLOAD of a day's arrivals by bucket (absent: yesterday).
+    #[serde(rename = "training_start")]
+    TrainingStart { day: Option<String> },
+    /// Every bucket of the day with its input files.
+    #[serde(rename = "training_list")]
+    TrainingList { day: String },
+    /// Build one bucket's slice of the day.
+    #[serde(rename = "training_slice")]
+    TrainingSlice {
+        day: String,
+        bucket: u32,
+        keys: Vec<String>,
+    },
+    /// The day's totals from the slices' listings.
+    #[serde(rename = "training_finish")]
+    TrainingFinish {
+        day: String,
+        listings: Vec<offline_features::slices::Listing>,
     },
 }
 
@@ -193,6 +221,10 @@ impl Action {
             Action::List { .. } => "list",
             Action::Publish { .. } => "publish",
             Action::Finish { .. } => "finish",
+            Action::TrainingStart { .. } => "training_start",
+            Action::TrainingList { .. } => "training_list",
+            Action::TrainingSlice { .. } => "training_slice",
+            Action::TrainingFinish { .. } => "training_finish",
         }
     }
 }
@@ -204,7 +236,12 @@ pub fn run_prefix(as_of_ms: i64) -> String {
 
 /// The run's manifest: `features/long_horizon/_runs/<ms>.json`.
 pub fn manifest_key(as_of_ms: i64) -> String {
-    format!("{}_runs/{as_of_ms}.json", runs_prefix())
+    format!("{}{as_of_ms}.json", manifests_prefix())
+}
+
+/// Every published run's manifest is under `features/long_horizon/_runs/`.
+pub fn manifests_prefix() -> String {
+    format!("{}_runs/", runs_prefix())
 }
 
 fn as_of(ms: i64) -> Result<DateTime<Utc>, JobError> {
@@ -341,6 +378,12 @@ impl<Q: QueryStarter, O: RunObjects, S: LongHorizonStore + Sync> App<Q, O, S> {
                 json!({"manifest": manifest_key(as_of_ms), "viewers": m.viewers,
                        "written": m.written, "stale": m.stale})
             }
+            Action::TrainingStart { day } => self.training_start(day, now).await?,
+            Action::TrainingList { day } => self.training_list(day).await?,
+            Action::TrainingSlice { day, bucket, keys } => {
+                self.training_slice(day, bucket, keys).await?
+            }
+            Action::TrainingFinish { day, listings } => self.training_finish(day, listings, now)?,
         };
         tracing::info!(action = name, result = %out, "long-horizon step done");
         Ok(out)

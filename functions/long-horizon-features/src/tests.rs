@@ -86,6 +86,7 @@ fn cfg() -> Config {
             attempts: 3,
         },
         slice_files: 2,
+        training_buckets: 3,
     }
 }
 
@@ -326,3 +327,6 @@ async fn a_file_that_is_not_a_run_fails_the_slice() {
 fn the_default_cutoff_is_today_midnight_utc() {
     assert_eq!(default_as_of(now()), AS_OF);
 }
+
+#[path = "training_tests.rs"]
+mod training;
