@@ -276,6 +276,7 @@ fn a_training_rerun_is_byte_identical_and_retries_make_no_second_row() -> Result
 fn the_sliced_build_equals_one_pass_and_a_slice_rerun_is_byte_identical() -> Result<()> {
     let l = lake();
     const BUCKETS: u32 = 3;
+    const PASSES: u32 = 2;
     let manifests: Vec<Manifest> = (1..=3)
         .map(|d| Manifest {
             as_of_ms: START_MS + d * DAY_MS,
@@ -315,6 +316,7 @@ fn the_sliced_build_equals_one_pass_and_a_slice_rerun_is_byte_identical() -> Res
             &training::day_of(row.event_time_ms),
             &arrival_day[&row.event_id],
             bucket_of(&row.viewer_id),
+            slices::pass_of(&row.viewer_id, PASSES),
         );
         let lh_published_ms = full.served_at(row.event_time_ms).map(|r| r.published_ms);
         expected.entry(key).or_default().push(training::Example {
@@ -328,33 +330,43 @@ fn the_sliced_build_equals_one_pass_and_a_slice_rerun_is_byte_identical() -> Res
     for day in &days {
         for b in 0..BUCKETS {
             let input = sliced.get(&(day.clone(), b)).cloned().unwrap_or_default();
-            let needed = slices::needed_runs(&input, &manifests)?;
-            let viewers = slices::label_viewers(&input);
-            let loaded = run_rows
-                .iter()
-                .filter(|(a, _)| needed.contains(a))
-                .map(|(a, f)| {
-                    let f = f.iter().filter(|x| viewers.contains(x.viewer_id.as_str()));
-                    (*a, f.cloned().collect())
-                })
-                .collect();
-            let history = slices::history(&manifests, loaded);
             let before = stored.get(&b).map(|s| slices::decode_state(s, "state"));
             let before = before.transpose()?.unwrap_or_default();
             let (mut state, mut again) = (before.clone(), before);
-            let s = slices::build(&mut state, &input, &l.catalogue, &history, day, b)?;
-            let r = slices::build(&mut again, &input, &l.catalogue, &history, day, b)?;
-            ensure!(
-                r.files == s.files && again == state,
-                "{day}/{b}: a re-run differs"
-            );
-            rows += s.listing.rows;
-            for (k, bytes) in s.files {
-                ensure!(
-                    files.insert(k.clone(), bytes).is_none(),
-                    "{k} written twice"
-                );
+            for pass in 0..PASSES {
+                let input: Vec<LakeRow> = input
+                    .iter()
+                    .filter(|r| slices::pass_of(&r.viewer_id, PASSES) == pass)
+                    .cloned()
+                    .collect();
+                let needed = slices::needed_runs(&input, &manifests)?;
+                let viewers = slices::label_viewers(&input);
+                let loaded = run_rows
+                    .iter()
+                    .filter(|(a, _)| needed.contains(a))
+                    .map(|(a, f)| {
+                        let f = f.iter().filter(|x| viewers.contains(x.viewer_id.as_str()));
+                        (*a, f.cloned().collect())
+                    })
+                    .collect();
+                let history = slices::history(&manifests, loaded);
+                let id = slices::SliceId {
+                    day,
+                    bucket: b,
+                    pass,
+                };
+                let s = slices::build(&mut state, &input, &l.catalogue, &history, id)?;
+                let r = slices::build(&mut again, &input, &l.catalogue, &history, id)?;
+                ensure!(r.files == s.files, "{day}/{b}/{pass}: a re-run differs");
+                rows += s.listing.rows;
+                for (k, bytes) in s.files {
+                    ensure!(
+                        files.insert(k.clone(), bytes).is_none(),
+                        "{k} written twice"
+                    );
+                }
             }
+            ensure!(again == state, "{day}/{b}: a re-run leaves another state");
             stored.insert(b, slices::encode_state(&state));
         }
     }

@@ -55,11 +55,21 @@ pub fn listing_key(day: &str, bucket: u32) -> String {
     )
 }
 
-pub fn file_key(event_day: &str, day: &str, bucket: u32) -> String {
+/// A slice's output file for one event day. `pass`: a slice is built in
+/// passes over disjoint viewers (by [`pass_of`]) to bound its memory.
+pub fn file_key(event_day: &str, day: &str, bucket: u32, pass: u32) -> String {
     format!(
-        "{}dt={event_day}/part-{day}-b{bucket:03}.parquet",
+        "{}dt={event_day}/part-{day}-b{bucket:03}-p{pass:02}.parquet",
         training_prefix()
     )
+}
+
+/// The pass of a viewer among `passes` (FNV-1a: stable across builds).
+pub fn pass_of(viewer_id: &str, passes: u32) -> u32 {
+    let h = viewer_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    (h % u64::from(passes.max(1))) as u32
 }
 
 /// The day before `day` (`YYYY-MM-DD`), None if it is not a date.
@@ -80,7 +90,25 @@ pub struct Listing {
     pub viewers: usize,
 }
 
-/// A built slice: Parquet per key, its listing, and the state it leaves.
+impl Listing {
+    /// This listing and another pass's of the same slice.
+    pub fn absorb(&mut self, other: Listing) {
+        self.files.extend(other.files);
+        self.events += other.events;
+        self.rows += other.rows;
+        self.viewers += other.viewers;
+    }
+}
+
+/// Which slice, and which pass of it.
+#[derive(Debug, Clone, Copy)]
+pub struct SliceId<'a> {
+    pub day: &'a str,
+    pub bucket: u32,
+    pub pass: u32,
+}
+
+/// A built slice (one pass): Parquet per key and its listing.
 pub struct Slice {
     pub files: BTreeMap<String, Vec<u8>>,
     pub listing: Listing,
@@ -104,7 +132,8 @@ pub fn needed_runs(
     Ok(out)
 }
 
-fn is_label(event_type: &str) -> bool {
+/// Whether a lake row's event type makes a training row.
+pub fn is_label(event_type: &str) -> bool {
     LABEL_EVENTS.iter().any(|l| l.as_str() == event_type)
 }
 
@@ -139,15 +168,15 @@ pub fn history(
     )
 }
 
-/// The training rows of one slice, continuing `state` (left at the slice's
-/// end), as one Parquet file per event day.
+/// The training rows of one slice (or one pass of it: `rows` are then that
+/// pass's viewers'), continuing `state` (left at the rows' end), as one
+/// Parquet file per event day.
 pub fn build(
     state: &mut TrainingState,
     rows: &[LakeRow],
     catalogue: &Catalogue,
     history: &RunHistory,
-    day: &str,
-    bucket: u32,
+    id: SliceId<'_>,
 ) -> Result<Slice, OfflineError> {
     let events = backfill::rows_to_events(rows)?;
     let examples = training_rows_from(
@@ -169,12 +198,15 @@ pub fn build(
     }
     let mut files = BTreeMap::new();
     for (event_day, mut ex) in by_day {
-        files.insert(file_key(&event_day, day, bucket), encode(&mut ex)?);
+        files.insert(
+            file_key(&event_day, id.day, id.bucket, id.pass),
+            encode(&mut ex)?,
+        );
     }
     let viewers: BTreeSet<&str> = events.iter().map(|e| e.event.viewer_id.as_ref()).collect();
     let listing = Listing {
-        day: day.to_string(),
-        bucket,
+        day: id.day.to_string(),
+        bucket: id.bucket,
         files: files.keys().cloned().collect(),
         events: events.len(),
         rows: examples.len(),
@@ -220,8 +252,11 @@ mod tests {
         assert_eq!(previous_day("not a day"), None);
         assert!(state_key(7, "2026-03-01") < state_key(7, "2026-03-02"));
         assert!(state_key(7, "2026-03-01").contains("/_state/bucket=007/"));
-        assert!(file_key("2026-03-01", "2026-03-02", 7)
-            .ends_with("dt=2026-03-01/part-2026-03-02-b007.parquet"));
+        assert!(file_key("2026-03-01", "2026-03-02", 7, 1)
+            .ends_with("dt=2026-03-01/part-2026-03-02-b007-p01.parquet"));
+        let passes: BTreeSet<u32> = (0..100).map(|i| pass_of(&format!("v{i}"), 4)).collect();
+        assert_eq!(passes.len(), 4);
+        assert_eq!(pass_of("v1", 1), 0);
         assert!(input_bucket_prefix("2026-03-02", 7).ends_with("_inputs/day=2026-03-02/bucket=7/"));
     }
 

@@ -100,6 +100,8 @@ pub struct Config {
     pub slice_files: usize,
     /// Viewer buckets of the training build (one slice each per day).
     pub training_buckets: u32,
+    /// Passes per slice over disjoint viewers (bounds a slice's memory).
+    pub training_passes: u32,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -145,6 +147,7 @@ impl Config {
                 1,
                 training::MAX_BUCKETS as u64,
             )? as u32,
+            training_passes: num("TRAINING_PASSES", 8, 1, 64)? as u32,
         })
     }
 }

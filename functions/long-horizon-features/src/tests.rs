@@ -87,6 +87,7 @@ fn cfg() -> Config {
         },
         slice_files: 2,
         training_buckets: 3,
+        training_passes: 2,
     }
 }
 

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use lake::LakeRow;
 use offline_features::runs::{self, Manifest};
-use offline_features::slices::{self, Listing};
+use offline_features::slices::{self, Listing, SliceId};
 use playback_domain::catalogue::Catalogue;
-use playback_domain::long_horizon::LongHorizonFeatures;
+use playback_domain::long_horizon::{LongHorizonFeatures, RunHistory};
 use playback_domain::ports::LongHorizonStore;
 use playback_domain::training::TrainingState;
 use serde_json::{json, Value};
@@ -130,6 +130,25 @@ impl<Q: QueryStarter, O: RunObjects, S: LongHorizonStore + Sync> App<Q, O, S> {
         Ok(out)
     }
 
+    /// The runs the labels are served from, with only the labels' viewers.
+    async fn history_for(&self, labels: &[LakeRow]) -> Result<RunHistory, JobError> {
+        let manifests = self.manifests().await?;
+        let viewers = slices::label_viewers(labels);
+        let mut loaded: BTreeMap<i64, Vec<LongHorizonFeatures>> = BTreeMap::new();
+        for as_of in slices::needed_runs(labels, &manifests)? {
+            let mut kept = Vec::new();
+            for key in self.objects.list(&run_prefix(as_of)).await? {
+                let run = runs::read_run(self.objects.read(&key).await?, as_of)?;
+                kept.extend(
+                    run.into_iter()
+                        .filter(|f| viewers.contains(f.viewer_id.as_str())),
+                );
+            }
+            loaded.insert(as_of, kept);
+        }
+        Ok(slices::history(&manifests, loaded))
+    }
+
     async fn catalogue(&self) -> Result<Catalogue, JobError> {
         let prefix = &playback_topology::Topology::deployed()
             .lake
@@ -157,27 +176,45 @@ impl<Q: QueryStarter, O: RunObjects, S: LongHorizonStore + Sync> App<Q, O, S> {
             return Err(JobError::Event(format!("key {k:?} is not under {prefix}")));
         }
         let mut state = self.state_before(&day, bucket).await?;
-        let mut rows: Vec<LakeRow> = Vec::new();
+        // The inputs stay compressed in memory; each pass decodes its viewers'.
+        let mut inputs = Vec::with_capacity(keys.len());
         for key in &keys {
-            rows.extend(lake::read_rows(&self.objects.read(key).await?)?);
+            inputs.push(self.objects.read(key).await?);
         }
-        let manifests = self.manifests().await?;
-        let viewers = slices::label_viewers(&rows);
-        let mut loaded: BTreeMap<i64, Vec<LongHorizonFeatures>> = BTreeMap::new();
-        for as_of in slices::needed_runs(&rows, &manifests)? {
-            let mut kept = Vec::new();
-            for key in self.objects.list(&run_prefix(as_of)).await? {
-                let run = runs::read_run(self.objects.read(&key).await?, as_of)?;
-                kept.extend(
-                    run.into_iter()
-                        .filter(|f| viewers.contains(f.viewer_id.as_str())),
-                );
-            }
-            loaded.insert(as_of, kept);
+        let mut labels: Vec<LakeRow> = Vec::new();
+        for bytes in &inputs {
+            labels.extend(
+                lake::read_rows(bytes)?
+                    .into_iter()
+                    .filter(|r| slices::is_label(&r.event_type)),
+            );
         }
-        let history = slices::history(&manifests, loaded);
+        let history = self.history_for(&labels).await?;
+        drop(labels);
         let catalogue = self.catalogue().await?;
-        let slice = slices::build(&mut state, &rows, &catalogue, &history, &day, bucket)?;
+        let passes = self.cfg.training_passes;
+        let mut listing = Listing {
+            day: day.clone(),
+            bucket,
+            ..Listing::default()
+        };
+        for pass in 0..passes {
+            let mut rows: Vec<LakeRow> = Vec::new();
+            for bytes in &inputs {
+                let decoded = lake::read_rows(bytes)?.into_iter();
+                rows.extend(decoded.filter(|r| slices::pass_of(&r.viewer_id, passes) == pass));
+            }
+            let id = SliceId {
+                day: &day,
+                bucket,
+                pass,
+            };
+            let slice = slices::build(&mut state, &rows, &catalogue, &history, id)?;
+            for (key, bytes) in slice.files {
+                self.objects.put(&key, bytes).await?;
+            }
+            listing.absorb(slice.listing);
+        }
         let listing_key = slices::listing_key(&day, bucket);
         let before: Vec<String> = if self
             .objects
@@ -192,14 +229,11 @@ impl<Q: QueryStarter, O: RunObjects, S: LongHorizonStore + Sync> App<Q, O, S> {
         } else {
             Vec::new()
         };
-        for (key, bytes) in &slice.files {
-            self.objects.put(key, bytes.clone()).await?;
-        }
-        for stale in before.iter().filter(|k| !slice.files.contains_key(*k)) {
+        for stale in before.iter().filter(|k| !listing.files.contains(*k)) {
             self.objects.remove(stale).await?;
         }
         self.objects
-            .put(&listing_key, slices::encode_listing(&slice.listing))
+            .put(&listing_key, slices::encode_listing(&listing))
             .await?;
         self.objects
             .put(
@@ -207,7 +241,7 @@ impl<Q: QueryStarter, O: RunObjects, S: LongHorizonStore + Sync> App<Q, O, S> {
                 slices::encode_state(&state),
             )
             .await?;
-        Ok(serde_json::to_value(&slice.listing).expect("a listing serialises"))
+        Ok(serde_json::to_value(&listing).expect("a listing serialises"))
     }
 
     /// The day's totals, as the state machine's last step reports them.

@@ -139,12 +139,15 @@ async fn a_day_of_slices_continues_yesterdays_state_and_reruns_byte_for_byte() {
     );
     let day2 = build_day(&a, D2).await;
     let key = day2[0]["files"][0].as_str().unwrap().to_string();
-    assert_eq!(key, slices::file_key(D2, D2, 0));
+    assert_eq!(key, slices::file_key(D2, D2, 0, slices::pass_of("v1", 2)));
     let bytes = a.objects.object(&key).unwrap();
     // Two events before D2's skip: D1's, carried in the state, and D2's heartbeat.
     assert_eq!(column(&bytes, "s_events_applied"), [Some(3)]);
     assert_eq!(column(&bytes, "lh_as_of_ms"), [Some(AS_OF)]);
-    let d1 = a.objects.object(&slices::file_key(D1, D1, 0)).unwrap();
+    let d1 = a
+        .objects
+        .object(&slices::file_key(D1, D1, 0, slices::pass_of("v1", 2)))
+        .unwrap();
     assert_eq!(
         column(&d1, "lh_as_of_ms"),
         [None],
