@@ -17,13 +17,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { CodeSource, functionCode } from './code';
 import { DeployParams, storeRemovalPolicy } from './config';
 import { CANONICAL_TABLE } from './functions';
 import { Lake, TITLES_TABLE } from './lake';
 import { retentionDays, RustFunction } from './rust-function';
+import { lambdaStep, pollAthena } from './sfn-steps';
 import { State } from './state';
 import { REPO_DIR, Topology } from './topology';
 
@@ -169,26 +169,9 @@ export class LongHorizon extends Construct {
     props.key.grantEncryptDecrypt(role);
 
     // The state machine.
-    const invoke = (id: string, payload: Record<string, unknown>, resultPath: string | undefined) => {
-      const task = new tasks.LambdaInvoke(this, id, {
-        lambdaFunction: this.fn.fn,
-        payload: sfn.TaskInput.fromObject(payload),
-        payloadResponseOnly: true,
-        resultPath,
-      });
-      task.addRetry({ errors: ['Lambda.TooManyRequestsException', 'Lambda.ServiceException', 'Lambda.SdkClientException'], interval: Duration.seconds(5), maxAttempts: 6, backoffRate: 2 });
-      return task;
-    };
+    const invoke = (sid: string, payload: Record<string, unknown>, resultPath: string | undefined) =>
+      lambdaStep(this, sid, this.fn.fn, payload, resultPath);
     const compute = invoke('Compute', { action: 'compute' }, '$.run');
-    const wait = new sfn.Wait(this, 'WaitForQuery', { time: sfn.WaitTime.duration(Duration.seconds(c.pollS)) });
-    const poll = new tasks.CallAwsService(this, 'PollQuery', {
-      service: 'athena', action: 'getQueryExecution',
-      parameters: { QueryExecutionId: sfn.JsonPath.stringAt('$.run.query_id') },
-      iamResources: [lake.workgroupArn],
-      resultSelector: { 'state.$': '$.QueryExecution.Status.State' },
-      resultPath: '$.query',
-    });
-    const failed = new sfn.Fail(this, 'QueryFailed', { error: 'AthenaQueryFailed', cause: 'The long-horizon UNLOAD failed or was cancelled (see the query in Athena).' });
     const list = invoke('List', { action: 'list', 'as_of_ms.$': '$.run.as_of_ms' }, '$.list');
     this.publishMap = new sfn.DistributedMap(this, 'Publish', {
       itemsPath: '$.list.slices',
@@ -211,10 +194,11 @@ export class LongHorizon extends Construct {
     const finish = invoke('Finish', {
       action: 'finish', 'as_of_ms.$': '$.list.as_of_ms', 'published_ms.$': '$.list.published_ms', 'reports.$': '$.reports',
     }, '$.manifest');
-    const definition = compute.next(wait).next(poll).next(new sfn.Choice(this, 'QueryDone?')
-      .when(sfn.Condition.stringEquals('$.query.state', 'SUCCEEDED'), list.next(this.publishMap).next(finish))
-      .when(sfn.Condition.or(sfn.Condition.stringEquals('$.query.state', 'FAILED'), sfn.Condition.stringEquals('$.query.state', 'CANCELLED')), failed)
-      .otherwise(wait));
+    const definition = compute.next(pollAthena(this, {
+      queryIdPath: '$.run.query_id', workgroupArn: lake.workgroupArn, pollS: c.pollS,
+      failCause: 'The long-horizon UNLOAD failed or was cancelled (see the query in Athena).',
+      next: list.next(this.publishMap).next(finish),
+    }));
 
     const smLogs = new logs.LogGroup(this, 'StateMachineLogs', {
       logGroupName: `/aws/vendedlogs/states/${LONG_HORIZON_FUNCTION}`,

@@ -39,7 +39,8 @@ export interface MonitoringProps {
   readonly topology: Topology;
   readonly params: DeployParams;
   readonly key: kms.IKey;
-  readonly functions: Record<FunctionName, RustFunction>;
+  /** Every deployed function: one per code name, and any sharing a code (the training build). */
+  readonly functions: Record<FunctionName, RustFunction> & Record<string, RustFunction>;
   readonly stream: kinesis.Stream;
   readonly dlqs: Record<string, sqs.IQueue>;
   readonly deliveryStream: firehose.CfnDeliveryStream;
@@ -85,8 +86,7 @@ export class Monitoring extends Construct {
     };
 
     // Every function: any error, any throttle.
-    for (const name of FUNCTION_NAMES) {
-      const fn = functions[name].fn;
+    for (const [name, { fn }] of Object.entries(functions)) {
       alarm(`${name}-Errors`, {
         alarmName: `playback-${name}-errors`,
         alarmDescription: `${name} returned errors (poison pills are handled; this is a failed invocation).`,

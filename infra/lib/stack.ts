@@ -10,6 +10,7 @@ import { Functions } from './functions';
 import { Ingest } from './ingest';
 import { Lake } from './lake';
 import { LongHorizon } from './long-horizon';
+import { TrainingBuild } from './training-build';
 import { Monitoring } from './monitoring';
 import { DataKey } from './security';
 import { State } from './state';
@@ -33,6 +34,7 @@ export class PlaybackStack extends Stack {
   readonly lake: Lake;
   readonly functions: Functions;
   readonly longHorizon: LongHorizon;
+  readonly trainingBuild: TrainingBuild;
   readonly delivery: Delivery;
   readonly monitoring: Monitoring;
 
@@ -60,19 +62,23 @@ export class PlaybackStack extends Stack {
     this.longHorizon = new LongHorizon(this, 'LongHorizon', {
       topology, params, code, key, state: this.state, lake: this.lake,
     });
+    this.trainingBuild = new TrainingBuild(this, 'TrainingBuild', {
+      topology, params, code, key, lake: this.lake, featuresTableName: this.state.tables.features.tableName,
+    });
     this.delivery = new Delivery(this, 'Delivery', {
       topology, params, key, stream: this.ingest.stream, lake: this.lake,
       transform: this.functions.all['firehose-transform'].fn,
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       topology, params, key,
-      functions: { ...this.functions.all, 'long-horizon-features': this.longHorizon.fn },
+      functions: { ...this.functions.all, 'long-horizon-features': this.longHorizon.fn, 'training-examples': this.trainingBuild.fn },
       stream: this.ingest.stream,
       dlqs: { [topology.poison_dlq]: this.state.poisonDlq, [topology.sre_buffer.dlq]: this.state.qualityDlq },
       deliveryStream: this.delivery.deliveryStream,
     });
 
     this.longHorizon.addAlarms(this.monitoring.alarm, this.state.tables.features);
+    this.trainingBuild.addAlarms(this.monitoring.alarm);
 
     const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     out('StreamName', this.ingest.stream.streamName, 'Kinesis stream the players write to (partition key viewer_id)');
@@ -91,6 +97,7 @@ export class PlaybackStack extends Stack {
     out('GlueDatabase', topology.lake.glue_database, 'Glue database of the lake');
     out('AthenaWorkgroup', this.lake.workgroup.ref, 'Athena workgroup');
     out('LongHorizonStateMachineArn', this.longHorizon.stateMachine.stateMachineArn, 'Daily long-horizon feature run (Step Functions)');
+    out('TrainingBuildStateMachineArn', this.trainingBuild.stateMachine.stateMachineArn, 'Daily training-examples build (Step Functions)');
     out('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');
   }
 }

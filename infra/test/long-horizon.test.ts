@@ -9,7 +9,7 @@ const t = defaultTemplate();
 const json = t.toJSON() as { Resources: Record<string, { Type: string; Properties: any }> };
 const [fnId, fn] = only(t, 'AWS::Lambda::Function', (r) => r.Properties.FunctionName === LONG_HORIZON_FUNCTION);
 const roleId = fn.Properties!.Role['Fn::GetAtt'][0] as string;
-const [smId, sm] = only(t, 'AWS::StepFunctions::StateMachine', () => true);
+const [smId, sm] = only(t, 'AWS::StepFunctions::StateMachine', (r) => r.Properties.StateMachineName === LONG_HORIZON_FUNCTION);
 const featuresTable = logicalIdOf(t, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === topology.tables.features.name);
 const streamId = logicalIdOf(t, 'AWS::Kinesis::Stream', () => true);
 const opsTopic = logicalIdOf(t, 'AWS::SNS::Topic', (r) => r.Properties.TopicName === 'playback-ops-alarms');

@@ -15,7 +15,8 @@ describe('resource counts', () => {
   const expected: Record<string, number> = {
     'AWS::Kinesis::Stream': 1,
     'AWS::Kinesis::StreamConsumer': 2,
-    'AWS::Lambda::Function': 7,
+    // One per code name, plus training-examples (the long-horizon code, sized for a slice).
+    'AWS::Lambda::Function': 8,
     'AWS::Lambda::EventSourceMapping': 3,
     'AWS::DynamoDB::Table': 4,
     'AWS::SQS::Queue': 3,
@@ -27,8 +28,9 @@ describe('resource counts', () => {
     // The raw events, titles (lib/lake.ts); long_horizon_features, training_examples (lib/long-horizon.ts).
     'AWS::Glue::Table': 4,
     'AWS::Athena::WorkGroup': 1,
-    'AWS::Events::Rule': 5,
-    'AWS::StepFunctions::StateMachine': 1,
+    'AWS::Events::Rule': 6,
+    // The long-horizon run and the training build.
+    'AWS::StepFunctions::StateMachine': 2,
     'AWS::CloudWatch::Dashboard': 1,
   };
   for (const [type, n] of Object.entries(expected)) {

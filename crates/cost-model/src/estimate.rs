@@ -5,7 +5,9 @@ use crate::lambda::{self, LambdaUse};
 use crate::measured::Measured;
 use crate::params::Params;
 use crate::sizing::Stream;
-use crate::{canonical, dynamodb, firehose, kinesis, long_horizon, s3_athena, sqs_cloudwatch};
+use crate::{
+    canonical, dynamodb, firehose, kinesis, long_horizon, s3_athena, sqs_cloudwatch, training,
+};
 
 /// Which Kinesis capacity mode a line belongs to (others count in both totals).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +95,7 @@ pub fn estimate(pm: &Params, m: &Measured, packed: bool) -> Estimate {
     s3_athena::lines(pm, m, &s, objects, &mut bill);
     canonical::lines(pm, m, &s, &mut bill);
     long_horizon::lines(pm, &mut bill);
+    training::lines(pm, &mut bill);
     sqs_cloudwatch::lines(pm, m, &s, &fns, &mut bill);
 
     Estimate {

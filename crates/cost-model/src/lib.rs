@@ -34,6 +34,7 @@ mod params;
 mod s3_athena;
 mod sizing;
 mod sqs_cloudwatch;
+mod training;
 mod windows;
 
 pub use billing::{round_up, units, DAYS_PER_MONTH, GB, HOURS_PER_MONTH, KB, MIB, TB};
