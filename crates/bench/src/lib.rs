@@ -10,6 +10,7 @@
 //! Criterion benches of the same hot loops: `cargo bench -p bench`.
 
 pub mod artifacts;
+pub mod edge;
 pub mod handlers;
 pub mod inputs;
 pub mod lake_landing;

@@ -155,6 +155,7 @@ fn main() -> anyhow::Result<()> {
     let mut measurements = Vec::new();
     let mut writes = Vec::new();
     let feature_item_bytes;
+    let edge;
     {
         eprintln!("bench: handlers (one event per record) ...");
         measurements.extend(handlers::measure_qoe(&rt, &open.file, &fin.file, plan, ""));
@@ -201,6 +202,10 @@ fn main() -> anyhow::Result<()> {
             "qoe-alerts packed, 10 s windows, BatchSize 1000".to_string(),
             handlers::window_writes(&rt, &p_fin.file, 10_000, 1000, gp),
         ));
+        eprintln!("bench: collector per request ...");
+        let cfg = inputs::load_scenario(&args.inputs.join("handler-batch.json"))?;
+        let run = loadgen::generate(&cfg)?;
+        edge = bench::edge::measure_collector(&rt, &run, inputs::clock_of(&run), plan);
         let event = handlers::lambda_payload(&plain.file.bytes);
         let warm = handlers::warm_store(&rt, &event, plain.file.clock);
         feature_item_bytes = handlers::feature_item_bytes(&warm);
@@ -253,6 +258,17 @@ fn main() -> anyhow::Result<()> {
             .map(|m| m.stats.cpu_ns_per_unit())
             .unwrap_or(0.0)
     };
+    let per_request: Vec<(usize, f64)> = bench::edge::EVENTS_PER_REQUEST
+        .iter()
+        .zip(&edge)
+        .map(|(n, m)| {
+            (
+                *n,
+                m.stats.median_cpu_ns as f64 / m.stats.units.max(1) as f64,
+            )
+        })
+        .collect();
+    let (collector_base, collector_per_event) = bench::edge::cpu_fit(&per_request);
     let w_features = &writes[1].1;
     let w_windows = &writes[3].1;
     let cost_inputs = CostInputs {
@@ -291,6 +307,8 @@ fn main() -> anyhow::Result<()> {
             .as_ref()
             .map(|l| l.parquet_write.per_s())
             .unwrap_or(0.0),
+        collector_cpu_ns_per_request: collector_base,
+        collector_cpu_ns_per_event: collector_per_event,
     };
     let results = Results {
         machine,
@@ -302,6 +320,7 @@ fn main() -> anyhow::Result<()> {
             .map(|i| i.info)
             .collect(),
         handlers: measurements,
+        edge,
         writes,
         python_floor_events_per_s,
         lake,

@@ -106,6 +106,16 @@ pub struct Args {
     /// Window store design: per-shard-item (as built) or per-group (the first design).
     #[arg(long, default_value = "per-shard-item")]
     window_design: String,
+    /// The ingest edge as deployed: function-url, http-api, fargate or
+    /// cognito-direct (infra/lib/collector.ts: -c collectorHost / collectorApi).
+    #[arg(long, default_value = "function-url")]
+    edge_host: String,
+    /// Events a player's request carries (players send every ~10 s).
+    #[arg(long, default_value_t = 1.5)]
+    events_per_request: f64,
+    /// The collector Lambda's memory, MB.
+    #[arg(long, default_value_t = 256.0)]
+    collector_memory_mb: f64,
     /// bench/measured.json (from `make bench`).
     #[arg(long, default_value = "bench/measured.json")]
     measured: PathBuf,
@@ -157,6 +167,15 @@ pub fn params(a: &Args) -> anyhow::Result<Params> {
             batch_size: a.features_batch_size,
             batching_window_s: a.features_batching_window_s,
             ..d.features
+        },
+        edge: cost_model::edge::Edge {
+            host: a
+                .edge_host
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("--edge-host: {e}"))?,
+            events_per_request: a.events_per_request,
+            lambda_memory_mb: a.collector_memory_mb,
+            ..d.edge.clone()
         },
         ..d
     })

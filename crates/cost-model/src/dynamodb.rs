@@ -102,7 +102,7 @@ pub(crate) fn lines(
         a_wru / 1e6 * p("ddb.wru_m"),
         Mode::Both,
     );
-    let s_touch = fns.sre.invocations_per_day * pm.sre_slices_per_batch * days;
+    let s_touch = fns.sre.invocations_per_day * crate::lambda::sre_slices_per_batch(pm) * days;
     bill.line(
         "DynamoDB",
         "SRE signals: UpdateItem (ADD) per slice-minute per batch".into(),

@@ -6,7 +6,7 @@ use crate::measured::Measured;
 use crate::params::Params;
 use crate::sizing::Stream;
 use crate::{
-    canonical, dynamodb, firehose, kinesis, long_horizon, s3_athena, sqs_cloudwatch, training,
+    canonical, dynamodb, edge, firehose, kinesis, long_horizon, s3_athena, sqs_cloudwatch, training,
 };
 
 /// Which Kinesis capacity mode a line belongs to (others count in both totals).
@@ -86,6 +86,7 @@ impl Bill {
 pub fn estimate(pm: &Params, m: &Measured, packed: bool) -> Estimate {
     let s = Stream::new(pm, packed);
     let mut bill = Bill::default();
+    edge::lines(pm, m, &mut bill);
     kinesis::lines(pm, &s, &mut bill);
     // The functions come first: DynamoDB and CloudWatch are billed on what they do.
     let (fns, windows) = lambda::functions(pm, m, &s);

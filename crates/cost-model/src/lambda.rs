@@ -174,7 +174,7 @@ pub(crate) fn functions(pm: &Params, m: &Measured, s: &Stream) -> (Functions, Wi
     let s_share = (pm.sre_memory_mb / FULL_VCPU_MB).min(1.0);
     let s_events = pm.sre_batch * per_body;
     let s_ms = s_events * pm.sre_cpu_ns_per_event * pm.arm64_cpu_factor / 1e6 / s_share
-        + pm.sre_slices_per_batch * 3.0 * lat
+        + sre_slices_per_batch(pm) * 3.0 * lat
         + pm.invoke_overhead_ms;
     let sre = LambdaUse {
         invocations_per_day: s_inv,
@@ -234,6 +234,14 @@ pub(crate) fn sre_events_per_body(pm: &Params) -> f64 {
     (pm.sre_body_bytes / pm.event_bytes.max(1.0))
         .floor()
         .clamp(1.0, playback_domain::event::MAX_EVENTS_PER_RECORD as f64)
+}
+
+/// Slice-minutes one sre-buffer batch touches: the assumed spread, but never
+/// more than the batch has events (behind a per-request edge a body holds one
+/// request's events).
+pub(crate) fn sre_slices_per_batch(pm: &Params) -> f64 {
+    pm.sre_slices_per_batch
+        .min(pm.sre_batch * sre_events_per_body(pm))
 }
 
 /// Messages a day on the SRE queue.

@@ -24,6 +24,7 @@ pub mod prices;
 mod billing;
 mod canonical;
 mod dynamodb;
+pub mod edge;
 mod estimate;
 mod firehose;
 mod kinesis;

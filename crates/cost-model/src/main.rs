@@ -2,6 +2,7 @@
 //! (`make cost`). Every parameter is a flag; `--help` lists them (cli.rs).
 
 mod cli;
+mod edge_report;
 
 use clap::Parser;
 use cost_model::prices::{self, Status};
@@ -19,13 +20,14 @@ fn main() -> anyhow::Result<()> {
     print_inputs(&pm, &m, &measured_note, &p);
     print_lines(&pm, &u, &p);
     print_sizing(&pm, &u, &p);
+    edge_report::print(&pm, &m);
     if a.prices {
         print_prices();
     }
     Ok(())
 }
 
-fn money(x: f64) -> String {
+pub(crate) fn money(x: f64) -> String {
     if x >= 100.0 {
         let s = format!("{x:.0}");
         let mut out = String::new();

@@ -42,6 +42,10 @@ pub struct Measured {
     /// (the workload's `--event-bytes` is a flag) and the Parquet encoder's rows/s.
     pub event_bytes: f64,
     pub parquet_rows_per_s: f64,
+    /// The collector's CPU per request, fitted as a fixed part plus a part
+    /// per event (crates/bench/src/edge.rs).
+    pub collector_cpu_ns_per_request: f64,
+    pub collector_cpu_ns_per_event: f64,
 }
 
 impl Default for Measured {
@@ -65,6 +69,8 @@ impl Default for Measured {
             event_id_bytes_per_row: 15.0,
             event_bytes: 0.0,
             parquet_rows_per_s: 0.0,
+            collector_cpu_ns_per_request: 40_000.0,
+            collector_cpu_ns_per_event: 10_000.0,
         }
     }
 }
@@ -125,6 +131,14 @@ impl Measured {
         fix(&mut m.parquet_bytes_per_row, d.parquet_bytes_per_row);
         fix(&mut m.royalty_bytes_per_row, d.royalty_bytes_per_row);
         fix(&mut m.event_id_bytes_per_row, d.event_id_bytes_per_row);
+        fix(
+            &mut m.collector_cpu_ns_per_request,
+            d.collector_cpu_ns_per_request,
+        );
+        fix(
+            &mut m.collector_cpu_ns_per_event,
+            d.collector_cpu_ns_per_event,
+        );
         self
     }
 }

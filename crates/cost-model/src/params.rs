@@ -101,6 +101,8 @@ pub struct Params {
     pub custom_metrics: f64,
     pub log_retention_days: f64,
     pub kms_keys: f64,
+    /// The ingest edge: host and assumptions (crate::edge).
+    pub edge: crate::edge::Edge,
 }
 
 impl Default for Params {
@@ -175,6 +177,7 @@ impl Default for Params {
             custom_metrics: 30.0,
             log_retention_days: 30.0,
             kms_keys: 1.0,
+            edge: crate::edge::Edge::default(),
         }
     }
 }

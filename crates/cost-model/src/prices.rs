@@ -76,6 +76,16 @@ pub const TABLE: &[Price] = &[
     Price { key: "cw.metric_month", usd: 0.30, unit: "per custom metric-month (first 10 000; EMF metrics count)", status: Verified, source: "signoz.io/guides/cloudwatch-pricing ($0.30/month for the first 10,000)" },
     // KMS
     Price { key: "kms.key_month", usd: 1.0, unit: "per customer managed key-month", status: Assumed, source: "author's knowledge" },
+    Price { key: "kms.request_10k", usd: 0.03, unit: "per 10 000 KMS API requests (GenerateDataKey, Decrypt)", status: Assumed, source: "author's knowledge (AWS KMS list price)" },
+    // The ingest edge (issue 14)
+    Price { key: "apigw.http_m_300m", usd: 1.00, unit: "per million HTTP API requests, first 300 M/month (512 KB metering)", status: Verified, source: "apigatewaycost.com/aws; amnic.com api-gateway pricing (US East, 2026)" },
+    Price { key: "apigw.http_m_1b", usd: 0.90, unit: "per million HTTP API requests, next 700 M/month", status: Verified, source: "apigatewaycost.com/aws; amnic.com (then $0.90/M)" },
+    Price { key: "apigw.http_m_over", usd: 0.80, unit: "per million HTTP API requests, over 1 B/month", status: Verified, source: "apigatewaycost.com/aws (over 1B: $0.80/M)" },
+    Price { key: "fargate.arm_vcpu_h", usd: 0.03238, unit: "per vCPU-hour, Fargate Linux/ARM", status: Verified, source: "vantage.sh/blog/fargate-pricing (us-east-1 Linux/ARM)" },
+    Price { key: "fargate.arm_gb_h", usd: 0.00356, unit: "per GB-hour, Fargate Linux/ARM", status: Verified, source: "vantage.sh/blog/fargate-pricing (us-east-1 Linux/ARM)" },
+    Price { key: "alb.hour", usd: 0.0225, unit: "per Application Load Balancer-hour", status: Assumed, source: "author's knowledge (us-east-1; $0.0243 is quoted for other regions)" },
+    Price { key: "alb.lcu_h", usd: 0.008, unit: "per LCU-hour (25 new conn/s, 3 000 active conn/min, 1 GB/h to IP targets, 1 000 rule evals/s)", status: Verified, source: "handbook.vantage.sh/aws/services/elb-pricing (LCU dimensions); aws.darcy-it.com (0.008 USD per LCU-hour)" },
+    Price { key: "dto.internet_gb", usd: 0.09, unit: "per GB out to the internet (first 10 TB/month tier)", status: Verified, source: "apigatewaycost.com/aws ($0.09/GB outbound); amnic.com" },
 ];
 
 /// The price of `key` (panics on a typo: the table is a constant).

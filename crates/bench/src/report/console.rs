@@ -29,6 +29,15 @@ pub fn print_summary(r: &Results) {
             h.stats.ns_per_unit()
         );
     }
+    for h in &r.edge {
+        println!(
+            "{:<52} {:>14.0} {:>14.0} {:>10.0}  (per request)",
+            h.name,
+            h.stats.per_s(),
+            h.stats.per_cpu_s(),
+            h.stats.ns_per_unit()
+        );
+    }
     println!("\nwrites per batch");
     for (name, w) in &r.writes {
         println!(

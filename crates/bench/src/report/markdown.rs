@@ -13,6 +13,7 @@ pub fn render(r: &Results, latency: &str) -> String {
     inputs(&mut s, r);
     throughput::handlers(&mut s, r);
     throughput::writes(&mut s, r);
+    throughput::edge(&mut s, r);
     super::latency::section(&mut s, latency);
     landing::lake(&mut s, r);
     release::zips(&mut s, r);

@@ -33,6 +33,9 @@ pub struct Results {
     pub warmup: usize,
     pub inputs: Vec<InputInfo>,
     pub handlers: Vec<Measurement>,
+    /// The collector per request (`crate::edge`); units are requests.
+    #[serde(default)]
+    pub edge: Vec<Measurement>,
     pub writes: Vec<(String, Writes)>,
     /// bench/python_floor.py on the same batch (median events/s), if python3 ran.
     pub python_floor_events_per_s: Option<f64>,

@@ -61,6 +61,39 @@ pub(super) fn handlers(s: &mut String, r: &Results) {
     );
 }
 
+/// The collector's CPU per request, as `make cost` prices the edge.
+pub(super) fn edge(s: &mut String, r: &Results) {
+    if r.edge.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "## Collector per request (one core, in-memory twins)\n\n\
+         `crates/bench/src/edge.rs`: each viewer's events, n per `POST /v1/events`, through \
+         `Collector::handle` (auth, validation, enrichment, packing, the stream and SRE-queue twins, \
+         the response). TLS, SigV4 and the SDK's HTTP are not in it. `make cost` fits a fixed part \
+         and a part per event on these rows (`collector_cpu_ns_per_request`, `collector_cpu_ns_per_event`).\n"
+    );
+    let _ = writeln!(
+        s,
+        "| Measurement | requests | requests/s (median) | CPU us/request | CPU ns/event |\n|---|---:|---:|---:|---:|"
+    );
+    for h in &r.edge {
+        let st = &h.stats;
+        let cpu_per_request = st.median_cpu_ns as f64 / st.units.max(1) as f64;
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:.1} | {:.0} |",
+            h.name,
+            h.records,
+            f0(st.per_s()),
+            cpu_per_request / 1e3,
+            st.median_cpu_ns as f64 / h.events.max(1) as f64
+        );
+    }
+    let _ = writeln!(s);
+}
+
 /// Write calls per batch counted by the in-memory twins, and what they mean in
 /// DynamoDB units.
 pub(super) fn writes(s: &mut String, r: &Results) {
