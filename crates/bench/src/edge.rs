@@ -37,7 +37,7 @@ fn twin() -> Twin {
     )
 }
 
-/// Each viewer's event lines, in emit order, as JSON-array bodies of `n`.
+/// Each viewer's event lines, in emit order, as NDJSON bodies of `n`.
 /// Also the number of events they carry.
 pub fn bodies(run: &Generated, n: usize) -> (Vec<Bytes>, usize) {
     let mut by_viewer: BTreeMap<&str, Vec<&[u8]>> = BTreeMap::new();
@@ -49,15 +49,13 @@ pub fn bodies(run: &Generated, n: usize) -> (Vec<Bytes>, usize) {
     let events = by_viewer.values().map(Vec::len).sum();
     for lines in by_viewer.values() {
         for chunk in lines.chunks(n) {
-            let mut body = Vec::with_capacity(chunk.iter().map(|l| l.len() + 1).sum::<usize>() + 2);
-            body.push(b'[');
-            for (i, l) in chunk.iter().enumerate() {
-                if i > 0 {
-                    body.push(b',');
-                }
+            // NDJSON: a malformed line (the generator's bad builds) is one
+            // rejected event, not an unusable body.
+            let mut body = Vec::with_capacity(chunk.iter().map(|l| l.len() + 1).sum());
+            for l in chunk {
                 body.extend_from_slice(l);
+                body.push(b'\n');
             }
-            body.push(b']');
             out.push(Bytes::from(body));
         }
     }
@@ -66,7 +64,7 @@ pub fn bodies(run: &Generated, n: usize) -> (Vec<Bytes>, usize) {
 
 fn request(auth: &str, body: Bytes) -> http::Request<Bytes> {
     http::Request::post(collector::PATH)
-        .header("content-type", "application/json")
+        .header("content-type", "application/x-ndjson")
         .header("authorization", auth)
         .body(body)
         .expect("a valid request")

@@ -85,6 +85,11 @@ pub struct Edge {
     /// Auto scaling's CPU target.
     pub target_utilization: f64,
     pub min_tasks: f64,
+    /// The tasks' isolated subnets reach AWS through interface endpoints
+    /// (Kinesis, SQS, ECR api + dkr, CloudWatch Logs; S3 and DynamoDB are
+    /// free gateways), one per AZ: infra/lib/collector.ts.
+    pub interface_endpoints: f64,
+    pub azs: f64,
     /// KMS calls per principal-hour when each player is its own principal
     /// (Kinesis and SQS reuse a data key ~5 min per principal).
     pub kms_requests_per_principal_hour: f64,
@@ -104,6 +109,8 @@ impl Default for Edge {
             task_gb: 2.0,
             target_utilization: 0.5,
             min_tasks: 2.0,
+            interface_endpoints: 5.0,
+            azs: 2.0,
             kms_requests_per_principal_hour: 12.0,
         }
     }
@@ -265,6 +272,20 @@ pub fn edge_lines(pm: &Params, m: &Measured, host: EdgeHost, n: f64) -> Vec<Edge
                 lcu * HOURS_PER_MONTH,
                 "LCU-h",
                 HOURS_PER_MONTH * (p("alb.hour") + lcu * p("alb.lcu_h")),
+            ));
+            // Every accepted byte goes out through the Kinesis endpoint, the
+            // quality events again through the SQS one.
+            let through_gb = pm.events_per_month() * pm.event_bytes * 2.0 / GB;
+            let az_h = e.interface_endpoints * e.azs * HOURS_PER_MONTH;
+            out.push(line(
+                "Edge",
+                format!(
+                    "fargate: {} interface endpoints x {} AZs, {through_gb:.0} GB through",
+                    e.interface_endpoints, e.azs
+                ),
+                through_gb,
+                "GB",
+                az_h * p("vpce.az_hour") + through_gb * p("vpce.gb"),
             ));
         }
         EdgeHost::CognitoDirect => {

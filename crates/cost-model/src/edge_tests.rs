@@ -141,3 +141,17 @@ fn a_small_fleet_picks_the_lambda_and_a_large_one_fargate() {
     // ... and packing across viewers wins at 2 B events/day.
     assert!(all_in(2e9, EdgeHost::Fargate) < all_in(2e9, EdgeHost::FunctionUrl));
 }
+
+#[test]
+fn fargate_pays_its_interface_endpoints_by_the_hour_and_the_gb() {
+    let pm = Params::default();
+    let lines = edge_lines(&pm, &measured(), EdgeHost::Fargate, 1.5);
+    let vpce = lines
+        .iter()
+        .find(|l| l.item.contains("interface endpoints"))
+        .expect("endpoints");
+    // 2e9 x 30.4 days x 400 B, twice (Kinesis, then SQS for the quality events: an upper bound).
+    let gb = 2e9 * DAYS_PER_MONTH * 400.0 * 2.0 / GB;
+    assert!((vpce.quantity - gb).abs() < 1e-6);
+    assert!((vpce.usd - (5.0 * 2.0 * HOURS_PER_MONTH * 0.01 + gb * 0.01)).abs() < 1e-6);
+}

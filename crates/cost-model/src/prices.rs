@@ -85,6 +85,8 @@ pub const TABLE: &[Price] = &[
     Price { key: "fargate.arm_gb_h", usd: 0.00356, unit: "per GB-hour, Fargate Linux/ARM", status: Verified, source: "vantage.sh/blog/fargate-pricing (us-east-1 Linux/ARM)" },
     Price { key: "alb.hour", usd: 0.0225, unit: "per Application Load Balancer-hour", status: Assumed, source: "author's knowledge (us-east-1; $0.0243 is quoted for other regions)" },
     Price { key: "alb.lcu_h", usd: 0.008, unit: "per LCU-hour (25 new conn/s, 3 000 active conn/min, 1 GB/h to IP targets, 1 000 rule evals/s)", status: Verified, source: "handbook.vantage.sh/aws/services/elb-pricing (LCU dimensions); aws.darcy-it.com (0.008 USD per LCU-hour)" },
+    Price { key: "vpce.az_hour", usd: 0.01, unit: "per interface VPC endpoint per AZ-hour", status: Verified, source: "aws.amazon.com/privatelink/pricing (per endpoint per AZ-hour); awsnegotiations.com ($0.01/hour per AZ)" },
+    Price { key: "vpce.gb", usd: 0.01, unit: "per GB through interface endpoints (first 1 PB/month)", status: Verified, source: "aws.amazon.com/privatelink/pricing (first 1 PB $0.01)" },
     Price { key: "dto.internet_gb", usd: 0.09, unit: "per GB out to the internet (first 10 TB/month tier)", status: Verified, source: "apigatewaycost.com/aws ($0.09/GB outbound); amnic.com" },
 ];
 
