@@ -232,6 +232,13 @@ export class Monitoring extends Construct {
       graph('Video-start failure rate (per slice)', [emf('VideoStartFailureRate', 'Maximum', 'VideoStartFailureRate')]),
       graph('Rebuffer starts per session-minute (per slice)', [emf('RebufferStartsPerSessionMinute', 'Maximum', 'RebufferStartsPerSessionMinute')]),
     );
+    // The ingest edge (functions/collector, dimensions Function and App).
+    this.dashboard.addWidgets(
+      graph('Collector events (per app)', [emf('EventsAccepted', 'Sum', 'EventsAccepted'), emf('EventsRejected', 'Sum', 'EventsRejected')]),
+      graph('Collector write failures', [emf('StreamWriteFailures', 'Sum', 'StreamWriteFailures'),
+        emf('SreQueueWriteFailures', 'Sum', 'SreQueueWriteFailures'), emf('DeadLetterWriteFailures', 'Sum', 'DeadLetterWriteFailures')]),
+      graph('Player clock skew (ms, per app)', [emf('ClockLeadMaxMs', 'Maximum', 'ClockLeadMaxMs'), emf('ClockLagMaxMs', 'Maximum', 'ClockLagMaxMs')]),
+    );
     this.dashboard.addWidgets(
       graph('DLQ depth', dlqDepth),
       graph('Function errors', FUNCTION_NAMES.filter((n) => functions[n]).map((n) => functions[n].fn.metricErrors({ label: n, period: Duration.minutes(5) }))),

@@ -174,6 +174,18 @@ describe('collector on Lambda with a function URL (the default)', () => {
   });
 });
 
+describe('collector on the dashboard', () => {
+  const body = JSON.stringify(Object.values(resources(defaultTemplate(), 'AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
+  const src = fs.readFileSync(path.join(COLLECTOR_DIR, 'src', 'lib.rs'), 'utf8');
+  for (const m of ['EventsAccepted', 'EventsRejected', 'StreamWriteFailures', 'SreQueueWriteFailures', 'DeadLetterWriteFailures', 'ClockLeadMaxMs', 'ClockLagMaxMs']) {
+    test(`${m}: emitted by lib.rs, shown (namespace Playback)`, () => {
+      assert.ok(src.includes(`("${m}", `), m);
+      const q = '\\\\*"';
+      assert.match(body, new RegExp(`SEARCH\\(.*Namespace=${q}Playback${q} MetricName=${q}${m}${q}`), m);
+    });
+  }
+});
+
 describe('collector on Lambda behind an HTTP API (-c collectorApi=httpapi)', () => {
   const t = synth({ context: { collectorApi: 'httpapi' } });
   test('one POST /v1/events route to the function, on the $default stage with throttling and access logs', () => {
