@@ -18,6 +18,10 @@ describe('resource counts', () => {
     // One per code name, plus training-examples (the long-horizon code, sized for a slice).
     'AWS::Lambda::Function': 9,
     'AWS::Lambda::EventSourceMapping': 3,
+    // The collector's front door on the default host (lambda, function URL).
+    'AWS::Lambda::Url': 1,
+    'AWS::ApiGatewayV2::Api': 0,
+    'AWS::ECS::Service': 0,
     // The topology's four and the collector's app keys.
     'AWS::DynamoDB::Table': 5,
     'AWS::SQS::Queue': 3,
