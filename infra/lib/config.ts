@@ -5,6 +5,12 @@ import { Node } from 'constructs';
 import { Topology } from './topology';
 
 export type StartingPosition = 'LATEST' | 'TRIM_HORIZON';
+/** Where the collector runs (lib/collector.ts). */
+export const COLLECTOR_HOSTS = ['lambda', 'fargate'] as const;
+export type CollectorHost = (typeof COLLECTOR_HOSTS)[number];
+/** The Lambda host's front door: a function URL, or an API Gateway HTTP API. */
+export const COLLECTOR_APIS = ['url', 'httpapi'] as const;
+export type CollectorApi = (typeof COLLECTOR_APIS)[number];
 
 export interface DeployParams {
   /** Provisioned shard count; when set the stream is PROVISIONED, otherwise the topology's mode. */
@@ -25,6 +31,16 @@ export interface DeployParams {
   readonly iteratorAgeAlarmSeconds: number;
   /** Retention of the functions' and Firehose's log groups. */
   readonly logRetentionDays: number;
+  /** -c collectorHost=lambda|fargate (default lambda). */
+  readonly collectorHost: CollectorHost;
+  /** -c collectorApi=url|httpapi (lambda host only; default url). */
+  readonly collectorApi: CollectorApi;
+  /** -c collectorConcurrency=N: the collector Lambda's reserved concurrency. */
+  readonly collectorConcurrency: number;
+  /** -c collectorCertArn=...: ACM certificate of the Fargate host's HTTPS listener. */
+  readonly collectorCertArn?: string;
+  /** -c collectorImage=<ecr repo>[:tag]: the Fargate host's image, already pushed. */
+  readonly collectorImage?: string;
 }
 
 /**
@@ -46,11 +62,21 @@ export const EXTRA_FUNCTIONS = {
   // retention: the topology's `canonical`): one instance at a time (one Iceberg
   // writer, no commit conflicts between runs).
   'canonical-merge': { memoryMb: 256, timeoutS: 900, reservedConcurrency: 1 },
+  // The ingest edge (functions/collector). 256 MB: the measured bootstrap is small and a
+  // request holds at most 1 MiB decoded; the timeout covers the ~3 s PutRecords retry
+  // budget plus the calls. Reserved concurrency caps an ingest spike (and its bill) so
+  // it cannot starve the consumers of the account's concurrency.
+  collector: { memoryMb: 256, timeoutS: 10, reservedConcurrency: 100 },
 } as const;
 
 /** Every function the stack deploys; each is built to target/lambda/<name>/bootstrap.zip. */
-export const FUNCTION_NAMES = ['qoe-alerts', 'session-features', 'sre-buffer', 'firehose-transform', 'royalty-close', 'canonical-merge', 'long-horizon-features'] as const;
+export const FUNCTION_NAMES = ['qoe-alerts', 'session-features', 'sre-buffer', 'firehose-transform', 'royalty-close', 'canonical-merge', 'long-horizon-features', 'collector'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/** The functions deployed as Lambda zips: the collector is one only on the lambda host. */
+export function lambdaFunctionNames(p: DeployParams): FunctionName[] {
+  return FUNCTION_NAMES.filter((n) => n !== 'collector' || p.collectorHost === 'lambda');
+}
 
 /** Firehose requires a 64 MiB buffer minimum once dynamic partitioning is enabled. */
 export const DYNAMIC_PARTITIONING_MIN_BUFFER_MB = 64;
@@ -69,6 +95,12 @@ function bool(node: Node, key: string, dflt: boolean): boolean {
   if (['true', '1', 'yes'].includes(v.toLowerCase())) return true;
   if (['false', '0', 'no'].includes(v.toLowerCase())) return false;
   throw new Error(`context ${key}=${v}: expected true or false`);
+}
+
+function oneOf<T extends string>(node: Node, key: string, allowed: readonly T[]): T {
+  const v = (ctx(node, key) ?? allowed[0]).toLowerCase();
+  if (!(allowed as readonly string[]).includes(v)) throw new Error(`context ${key}=${v}: expected ${allowed.join(' or ')}`);
+  return v as T;
 }
 
 function int(node: Node, key: string): number | undefined {
@@ -102,5 +134,10 @@ export function readParams(node: Node, topology: Topology): DeployParams {
     opsEmail: ctx(node, 'opsEmail'),
     iteratorAgeAlarmSeconds: int(node, 'iteratorAgeAlarmSeconds') ?? 120,
     logRetentionDays: int(node, 'logRetentionDays') ?? 30,
+    collectorHost: oneOf(node, 'collectorHost', COLLECTOR_HOSTS),
+    collectorApi: oneOf(node, 'collectorApi', COLLECTOR_APIS),
+    collectorConcurrency: int(node, 'collectorConcurrency') ?? EXTRA_FUNCTIONS.collector.reservedConcurrency,
+    collectorCertArn: ctx(node, 'collectorCertArn'),
+    collectorImage: ctx(node, 'collectorImage'),
   };
 }

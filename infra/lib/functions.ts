@@ -47,13 +47,13 @@ function grantTable(table: dynamodb.Table, role: iam.IGrantable, ...actions: str
 }
 
 export class Functions extends Construct {
-  /** Every function but long-horizon-features (lib/long-horizon.ts builds it with its state machine). */
-  readonly all: Record<Exclude<FunctionName, 'long-horizon-features'>, RustFunction>;
+  /** Every function but long-horizon-features (lib/long-horizon.ts builds it with its state machine) and collector (lib/collector.ts). */
+  readonly all: Record<Exclude<FunctionName, 'long-horizon-features' | 'collector'>, RustFunction>;
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
     const { topology: t, params, state, ingest, lake } = props;
-    const make = (name: Exclude<FunctionName, 'long-horizon-features'>, memoryMb: number, timeoutS: number, description: string,
+    const make = (name: Exclude<FunctionName, 'long-horizon-features' | 'collector'>, memoryMb: number, timeoutS: number, description: string,
       environment: Record<string, string>, skips: Skip[], reservedConcurrency?: number) =>
       new RustFunction(this, name, {
         functionName: name, description, memoryMb, timeoutS, environment, skips, reservedConcurrency,

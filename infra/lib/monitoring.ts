@@ -40,7 +40,7 @@ export interface MonitoringProps {
   readonly params: DeployParams;
   readonly key: kms.IKey;
   /** Every deployed function: one per code name, and any sharing a code (the training build). */
-  readonly functions: Record<FunctionName, RustFunction> & Record<string, RustFunction>;
+  readonly functions: Record<Exclude<FunctionName, 'collector'>, RustFunction> & Record<string, RustFunction>;
   readonly stream: kinesis.Stream;
   readonly dlqs: Record<string, sqs.IQueue>;
   readonly deliveryStream: firehose.CfnDeliveryStream;
@@ -232,9 +232,16 @@ export class Monitoring extends Construct {
       graph('Video-start failure rate (per slice)', [emf('VideoStartFailureRate', 'Maximum', 'VideoStartFailureRate')]),
       graph('Rebuffer starts per session-minute (per slice)', [emf('RebufferStartsPerSessionMinute', 'Maximum', 'RebufferStartsPerSessionMinute')]),
     );
+    // The ingest edge (functions/collector, dimensions Function and App).
+    this.dashboard.addWidgets(
+      graph('Collector events (per app)', [emf('EventsAccepted', 'Sum', 'EventsAccepted'), emf('EventsRejected', 'Sum', 'EventsRejected')]),
+      graph('Collector write failures', [emf('StreamWriteFailures', 'Sum', 'StreamWriteFailures'),
+        emf('SreQueueWriteFailures', 'Sum', 'SreQueueWriteFailures'), emf('DeadLetterWriteFailures', 'Sum', 'DeadLetterWriteFailures')]),
+      graph('Player clock skew (ms, per app)', [emf('ClockLeadMaxMs', 'Maximum', 'ClockLeadMaxMs'), emf('ClockLagMaxMs', 'Maximum', 'ClockLagMaxMs')]),
+    );
     this.dashboard.addWidgets(
       graph('DLQ depth', dlqDepth),
-      graph('Function errors', FUNCTION_NAMES.map((n) => functions[n].fn.metricErrors({ label: n, period: Duration.minutes(5) }))),
+      graph('Function errors', FUNCTION_NAMES.filter((n) => functions[n]).map((n) => functions[n].fn.metricErrors({ label: n, period: Duration.minutes(5) }))),
       graph('Firehose delivery', [fhMetric('DeliveryToS3.Success', cw.Stats.AVERAGE), fhMetric('DeliveryToS3.DataFreshness', cw.Stats.MAXIMUM)]),
     );
   }

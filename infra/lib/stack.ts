@@ -4,7 +4,8 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { CodeSource, DEFAULT_LAMBDA_TARGET_DIR, MissingLambdaCodeError, missingZips } from './code';
-import { FUNCTION_NAMES, readParams, storeRemovalPolicy } from './config';
+import { Collector } from './collector';
+import { lambdaFunctionNames, readParams, storeRemovalPolicy } from './config';
 import { Delivery } from './delivery';
 import { Functions } from './functions';
 import { Ingest } from './ingest';
@@ -36,6 +37,7 @@ export class PlaybackStack extends Stack {
   readonly longHorizon: LongHorizon;
   readonly trainingBuild: TrainingBuild;
   readonly delivery: Delivery;
+  readonly collector: Collector;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: PlaybackStackProps = {}) {
@@ -48,7 +50,7 @@ export class PlaybackStack extends Stack {
     const params = readParams(this.node, topology);
     const code: CodeSource = { targetDir: props.lambdaTargetDir ?? DEFAULT_LAMBDA_TARGET_DIR, allowPlaceholder: params.placeholderCode };
     if (!code.allowPlaceholder) {
-      const missing = missingZips(FUNCTION_NAMES, code.targetDir);
+      const missing = missingZips(lambdaFunctionNames(params), code.targetDir);
       if (missing.length > 0) throw new MissingLambdaCodeError(missing);
     }
 
@@ -69,9 +71,16 @@ export class PlaybackStack extends Stack {
       topology, params, key, stream: this.ingest.stream, lake: this.lake,
       transform: this.functions.all['firehose-transform'].fn,
     });
+    this.collector = new Collector(this, 'Collector', {
+      params, code, key, stream: this.ingest.stream, sreQueue: this.state.qualityQueue,
+      poisonDlq: this.state.poisonDlq, accessLogs: this.lake.accessLogs,
+    });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       topology, params, key,
-      functions: { ...this.functions.all, 'long-horizon-features': this.longHorizon.fn, 'training-examples': this.trainingBuild.fn },
+      functions: {
+        ...this.functions.all, 'long-horizon-features': this.longHorizon.fn, 'training-examples': this.trainingBuild.fn,
+        ...(this.collector.fn ? { collector: this.collector.fn } : {}),
+      },
       stream: this.ingest.stream,
       dlqs: { [topology.poison_dlq]: this.state.poisonDlq, [topology.sre_buffer.dlq]: this.state.qualityDlq },
       deliveryStream: this.delivery.deliveryStream,
@@ -79,6 +88,7 @@ export class PlaybackStack extends Stack {
 
     this.longHorizon.addAlarms(this.monitoring.alarm, this.state.tables.features);
     this.trainingBuild.addAlarms(this.monitoring.alarm);
+    this.collector.addAlarms(this.monitoring.alarm);
 
     const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     out('StreamName', this.ingest.stream.streamName, 'Kinesis stream the players write to (partition key viewer_id)');

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FUNCTION_NAMES, FunctionName } from '../lib/config';
+import { KEYS_TABLE } from '../lib/collector';
 import { CANONICAL_PREFIX, CANONICAL_TABLE, LEDGER_TABLE } from '../lib/functions';
 import { defaultTemplate, logicalIdOf, refs, resources, topology } from './helpers';
 import { decide, ENV, resolve, Template } from './policy';
@@ -100,6 +101,7 @@ describe('each function role touches only its own resources', () => {
   const lakeBucket = logicalIdOf(t, 'AWS::S3::Bucket', (r) => JSON.stringify(r.Properties.BucketName ?? '').includes(topology.lake.bucket));
   const resultsBucket = logicalIdOf(t, 'AWS::S3::Bucket', (r) => r.Properties.LifecycleConfiguration?.Rules?.[0]?.Id === 'expire-results');
   const poison = queueId(topology.poison_dlq);
+  const keysTable = logicalIdOf(t, 'AWS::DynamoDB::Table', (r) => r.Properties.TableName === KEYS_TABLE.name);
 
   const expected: Record<FunctionName, string[]> = {
     'qoe-alerts': [tableId('windows'), tableId('alerts'), poison, alertsTopic],
@@ -109,6 +111,7 @@ describe('each function role touches only its own resources', () => {
     'royalty-close': [lakeBucket, resultsBucket],
     'canonical-merge': [lakeBucket, resultsBucket],
     'long-horizon-features': [tableId('features'), lakeBucket, resultsBucket],
+    collector: [keysTable, poison, queueId(topology.sre_buffer.queue)],
   };
   for (const name of FUNCTION_NAMES) {
     test(name, () => {
@@ -126,6 +129,7 @@ describe('each function role touches only its own resources', () => {
     assert.deepEqual(actions('long-horizon-features'), ['dynamodb:UpdateItem']);
     assert.deepEqual(actions('sre-buffer'), ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     assert.deepEqual(actions('firehose-transform'), []);
+    assert.deepEqual(actions('collector'), ['dynamodb:GetItem', 'dynamodb:Query']);
   });
 
   test('royalty-close: Athena on its workgroup, Glue on catalog/database/table ARNs, writes only under reports_prefix', () => {

@@ -16,9 +16,14 @@ describe('resource counts', () => {
     'AWS::Kinesis::Stream': 1,
     'AWS::Kinesis::StreamConsumer': 2,
     // One per code name, plus training-examples (the long-horizon code, sized for a slice).
-    'AWS::Lambda::Function': 8,
+    'AWS::Lambda::Function': 9,
     'AWS::Lambda::EventSourceMapping': 3,
-    'AWS::DynamoDB::Table': 4,
+    // The collector's front door on the default host (lambda, function URL).
+    'AWS::Lambda::Url': 1,
+    'AWS::ApiGatewayV2::Api': 0,
+    'AWS::ECS::Service': 0,
+    // The topology's four and the collector's app keys.
+    'AWS::DynamoDB::Table': 5,
     'AWS::SQS::Queue': 3,
     'AWS::SNS::Topic': 2,
     'AWS::S3::Bucket': 3,
@@ -117,6 +122,7 @@ describe('Lambda functions', () => {
     'firehose-transform': [],
     'royalty-close': ['LAKE_BUCKET', 'LAKE_PREFIX', 'REPORTS_PREFIX', 'GLUE_DATABASE', 'CANONICAL_TABLE', 'LEDGER_TABLE', 'ATHENA_WORKGROUP', 'LEDGER_PREFIX'],
     'canonical-merge': ['LAKE_BUCKET', 'CANONICAL_PREFIX', 'HOT_PREFIX', 'GLUE_DATABASE', 'ATHENA_WORKGROUP', 'SETTLE_S', 'LOOKBACK_DAYS', 'OPTIMIZE_DAYS', 'RETENTION_DAYS'],
+    collector: ['STREAM_NAME', 'SRE_QUEUE_URL', 'POISON_DLQ_URL', 'KEYS_TABLE'],
     'long-horizon-features': ['LAKE_BUCKET', 'GLUE_DATABASE', 'ATHENA_WORKGROUP', 'FEATURES_TABLE', 'FEATURES_TTL_DAYS', 'WRITES_PER_S', 'CONCURRENCY', 'SLICE_FILES'],
   };
   const sizes: Record<string, [number, number] | undefined> = {

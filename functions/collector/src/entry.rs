@@ -13,6 +13,7 @@ use playback_domain::event::DEFAULT_MAX_FUTURE_SKEW_MS;
 use playback_domain::ports::{PortError, PortResult, Retry};
 use serde::Deserialize;
 
+use crate::dynamo_keys::{AppKeys, DynamoKeyStore, DEFAULT_CACHE_TTL};
 use crate::memory::MemoryKeyStore;
 use crate::ports::{EntryOutcome, KeyHash, SreQueue, StreamRecord, StreamSink};
 use crate::Collector;
@@ -39,6 +40,9 @@ pub struct Config {
     pub sre_queue_url: String,
     pub poison_dlq_url: String,
     pub keys: Vec<(String, String, KeyHash)>,
+    /// The DynamoDB keys table; when set, `keys` is ignored.
+    pub keys_table: Option<String>,
+    pub keys_cache_ttl: std::time::Duration,
     pub max_future_skew_ms: i64,
     pub metrics: Metrics,
 }
@@ -51,6 +55,11 @@ impl Config {
             sre_queue_url: required("SRE_QUEUE_URL")?,
             poison_dlq_url: required("POISON_DLQ_URL")?,
             keys,
+            keys_table: optional("KEYS_TABLE"),
+            keys_cache_ttl: std::time::Duration::from_secs(parsed(
+                "KEYS_CACHE_TTL_S",
+                DEFAULT_CACHE_TTL.as_secs(),
+            )?),
             max_future_skew_ms: parsed("MAX_FUTURE_SKEW_MS", DEFAULT_MAX_FUTURE_SKEW_MS)?,
             metrics: Metrics::from_env(),
         })
@@ -72,14 +81,23 @@ pub fn parse_keys(json: &str) -> Result<Vec<(String, String, KeyHash)>, ConfigEr
         .collect()
 }
 
-pub type AwsCollector = Collector<MemoryKeyStore, KinesisStream, SqsSreQueue, SqsDeadLetters>;
+pub type AwsCollector = Collector<AppKeys, KinesisStream, SqsSreQueue, SqsDeadLetters>;
 
 /// The collector on the AWS adapters, clients built once.
 pub fn build(aws: &SdkConfig, cfg: Config) -> AwsCollector {
-    let keys = MemoryKeyStore::default();
-    for (app, kid, hash) in &cfg.keys {
-        keys.insert_hash(app, kid, *hash);
-    }
+    let keys = match &cfg.keys_table {
+        Some(table) => AppKeys::Dynamo(
+            DynamoKeyStore::new(aws_sdk_dynamodb::Client::new(aws), table)
+                .with_ttl(cfg.keys_cache_ttl),
+        ),
+        None => {
+            let keys = MemoryKeyStore::default();
+            for (app, kid, hash) in &cfg.keys {
+                keys.insert_hash(app, kid, *hash);
+            }
+            AppKeys::Memory(keys)
+        }
+    };
     let sqs = aws_sdk_sqs::Client::new(aws);
     let mut c = Collector::new(
         keys,

@@ -22,6 +22,7 @@ use serde::Serialize;
 
 pub mod auth;
 pub mod body;
+pub mod dynamo_keys;
 pub mod entry;
 pub mod lambda;
 pub mod memory;
