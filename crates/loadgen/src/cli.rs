@@ -115,6 +115,13 @@ pub struct Cli {
     /// Also send playback-quality events to this SQS queue (SendMessageBatch).
     #[arg(long, value_name = "URL")]
     pub quality_queue_url: Option<String>,
+    /// Players POST their records to this collector (`http://127.0.0.1:PORT/v1/events`)
+    /// instead of writing Kinesis and SQS with AWS credentials.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["stream", "quality_queue_url"])]
+    pub collector_url: Option<String>,
+    /// The app key players present: APP:KID:KEY (default: the local demo key).
+    #[arg(long, value_name = "APP:KID:KEY", requires = "collector_url")]
+    pub collector_key: Option<String>,
     /// Do not pace: send everything as fast as possible.
     #[arg(long)]
     pub as_fast_as_possible: bool,
@@ -124,6 +131,20 @@ pub struct Cli {
     /// Attempts per batch entry (the first included) before giving up.
     #[arg(long, default_value_t = 8)]
     pub max_attempts: u32,
+}
+
+/// `APP:KID:KEY`.
+fn parse_key(s: &str) -> Result<(String, String, String), LoadgenError> {
+    match s.splitn(3, ':').collect::<Vec<_>>()[..] {
+        [a, k, key] if !a.is_empty() && !k.is_empty() && !key.is_empty() => {
+            Ok((a.into(), k.into(), key.into()))
+        }
+        _ => Err(LoadgenError::spec(
+            "--collector-key",
+            s,
+            "expected APP:KID:KEY",
+        )),
+    }
 }
 
 fn spec_message(e: LoadgenError) -> String {
@@ -233,10 +254,12 @@ impl Cli {
             kinesis_event_window_s: self.kinesis_event_window_s,
             manifest: self.manifest.clone(),
             quality_queue_url: self.quality_queue_url.clone(),
+            collector_url: self.collector_url.clone(),
+            collector_app: self.collector_key.as_deref().map(parse_key).transpose()?,
         };
         if o.is_empty() {
             return Err(LoadgenError::Config(
-                "nothing to do: give --stream, --out-file, --kinesis-event-file, --manifest or --catalogue-out"
+                "nothing to do: give --stream, --collector-url, --out-file, --kinesis-event-file, --manifest or --catalogue-out"
                     .into(),
             ));
         }

@@ -30,6 +30,9 @@ pub enum LoadgenError {
     /// An SQS call failed for good.
     #[error("sqs: {0}")]
     Sqs(String),
+    /// The collector refused requests for good, or could not be reached.
+    #[error("collector: {0}")]
+    Collector(String),
 }
 
 impl LoadgenError {

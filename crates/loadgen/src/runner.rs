@@ -17,8 +17,8 @@ use crate::faults::KinesisOutage;
 use crate::manifest::{Ledger, Summary};
 use crate::records::RecordStream;
 use crate::sinks::{
-    DeliveryStats, FileSink, KinesisApi, KinesisEntry, KinesisEventFile, Outage, Producer,
-    ProducerOptions, RetryPolicy, SqsApi, SrePacker, WindowMode,
+    CollectorApi, DeliveryStats, FileSink, KinesisApi, KinesisEntry, KinesisEventFile, Latency,
+    Outage, Producer, ProducerOptions, RetryPolicy, SqsApi, SrePacker, WindowMode,
 };
 
 /// Where the records go (any combination; at least one).
@@ -32,11 +32,16 @@ pub struct Outputs {
     pub kinesis_event_window_s: u32,
     pub manifest: Option<PathBuf>,
     pub quality_queue_url: Option<String>,
+    /// Players POST each record to the collector (`/v1/events`) with this
+    /// app key, instead of writing the stream and the queue themselves.
+    pub collector_url: Option<String>,
+    pub collector_app: Option<(String, String, String)>,
 }
 
 impl Outputs {
     pub fn is_empty(&self) -> bool {
         self.stream.is_none()
+            && self.collector_url.is_none()
             && self.out_file.is_none()
             && self.kinesis_event_file.is_none()
             && self.manifest.is_none()
@@ -91,6 +96,7 @@ pub struct RunReport {
     pub start_time_ms: i64,
     pub kinesis: Option<DeliveryStats>,
     pub sqs: Option<DeliveryStats>,
+    pub collector: Option<CollectorReport>,
     /// PutRecords calls refused by the injected outage.
     pub outage_refused_calls: Option<u64>,
     pub interrupted: bool,
@@ -103,14 +109,28 @@ impl RunReport {
         self.summary.lines as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 
-    /// Records (Kinesis) and messages (SQS) given up on.
+    /// Records (Kinesis), messages (SQS) and requests (collector) given up on.
     pub fn undelivered(&self) -> u64 {
-        [&self.kinesis, &self.sqs]
+        let collector = self.collector.as_ref().map(|c| &c.delivery);
+        [self.kinesis.as_ref(), self.sqs.as_ref(), collector]
             .into_iter()
             .flatten()
             .map(|s| s.undelivered)
             .sum()
     }
+}
+
+/// What the players' requests to the collector saw.
+#[derive(Debug, Clone)]
+pub struct CollectorReport {
+    pub delivery: DeliveryStats,
+    /// Requests answered (any status), events the collector accepted and rejected.
+    pub requests: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    /// Answers other than 200 (retried if 5xx or 429).
+    pub refused: u64,
+    pub latency: Latency,
 }
 
 fn region() -> String {
@@ -164,6 +184,18 @@ pub async fn run(
         }
         None => None,
     };
+    let collector_api = match &outputs.collector_url {
+        Some(url) => {
+            let app = outputs.collector_app.clone().unwrap_or_else(|| {
+                let (a, k, s) = crate::sinks::DEMO_APP;
+                (a.into(), k.into(), s.into())
+            });
+            Some(CollectorApi::new(url, (&app.0, &app.1, &app.2))?)
+        }
+        None => None,
+    };
+    let tally = collector_api.as_ref().map(|c| c.tally.clone());
+    let collector = collector_api.map(|api| Producer::spawn(api, opts.producer()));
     let sqs = outputs
         .quality_queue_url
         .as_ref()
@@ -204,6 +236,7 @@ pub async fn run(
         }
         if kinesis.as_ref().is_some_and(Producer::failed)
             || sqs.as_ref().is_some_and(Producer::failed)
+            || collector.as_ref().is_some_and(Producer::failed)
         {
             break;
         }
@@ -230,6 +263,9 @@ pub async fn run(
         }
         if let Some(k) = &kinesis {
             k.send(KinesisEntry::from(&em.record));
+        }
+        if let Some(c) = &collector {
+            c.send(KinesisEntry::from(&em.record));
         }
         if let Some(q) = &sqs {
             for (body, entry) in em.lines_with_entries() {
@@ -275,6 +311,21 @@ pub async fn run(
         Some(q) => Some(q.finish().await?),
         None => None,
     };
+    let collector = match (collector, tally) {
+        (Some(c), Some(t)) => {
+            let delivery = c.finish().await?;
+            let n = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+            Some(CollectorReport {
+                delivery,
+                requests: n(&t.requests),
+                accepted: n(&t.accepted),
+                rejected: n(&t.rejected),
+                refused: n(&t.refused),
+                latency: t.latency(),
+            })
+        }
+        _ => None,
+    };
     if let Some(f) = file {
         f.finish()?;
     }
@@ -296,6 +347,7 @@ pub async fn run(
         outage_refused_calls: opts.kinesis_outage.map(|_| refused.load(Ordering::Relaxed)),
         kinesis,
         sqs,
+        collector,
         interrupted,
         outputs,
     })
@@ -371,6 +423,20 @@ impl fmt::Display for RunReport {
         }
         if let Some(q) = &self.sqs {
             writeln!(f, "  sqs         {}", stats_line(q))?;
+        }
+        if let Some(c) = &self.collector {
+            writeln!(
+                f,
+                "  collector   {} requests, {} events accepted, {} rejected, {} refused answers; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {}",
+                c.requests,
+                c.accepted,
+                c.rejected,
+                c.refused,
+                c.latency.p50_us as f64 / 1e3,
+                c.latency.p99_us as f64 / 1e3,
+                c.latency.max_us as f64 / 1e3,
+                stats_line(&c.delivery)
+            )?;
         }
         let o = &self.outputs;
         for (name, path) in [

@@ -4,6 +4,7 @@
 //! try again, up to a bounded number of attempts) and one background
 //! [`Producer`] that buffers through an outage, as a producer library does.
 
+pub mod collector;
 pub mod file;
 pub mod kinesis;
 pub mod producer;
@@ -18,6 +19,7 @@ use serde::Serialize;
 
 use crate::error::LoadgenError;
 
+pub use collector::{CollectorApi, CollectorTally, Latency, DEMO_APP};
 pub use file::{read_records_file, FileRecord, FileSink, KinesisEventFile, WindowMode};
 pub use kinesis::{KinesisApi, KinesisEntry, Outage};
 pub use producer::{Producer, ProducerOptions};
