@@ -242,7 +242,10 @@ export class Collector extends Construct {
     });
     task.addContainer('collector', {
       image: this.image(),
-      environment: { ...environment, RUST_LOG: 'info', COLLECTOR_ADDR: `0.0.0.0:${SERVER_PORT}`, PLAYBACK_EMF: 'stdout' },
+      environment: {
+        ...environment, RUST_LOG: 'info', AWS_LAMBDA_LOG_FORMAT: 'JSON',
+        COLLECTOR_ADDR: `0.0.0.0:${SERVER_PORT}`, PLAYBACK_EMF: 'stdout',
+      },
       portMappings: [{ containerPort: SERVER_PORT }],
       logging: ecs.LogDrivers.awsLogs({ logGroup: taskLogs, streamPrefix: 'collector' }),
       readonlyRootFilesystem: true,

@@ -105,9 +105,10 @@ impl Default for Edge {
             response_base_bytes: 250.0,
             response_bytes_per_event: 80.0,
             new_connection_share: 0.1,
-            task_vcpu: 1.0,
-            task_gb: 2.0,
-            target_utilization: 0.5,
+            // infra/lib/collector.ts FARGATE: 0.5 vCPU / 1 GiB, CPU target 60 %.
+            task_vcpu: 0.5,
+            task_gb: 1.0,
+            target_utilization: 0.6,
             min_tasks: 2.0,
             interface_endpoints: 5.0,
             azs: 2.0,

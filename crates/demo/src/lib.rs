@@ -4,6 +4,7 @@
 pub mod canonical;
 pub mod chaos;
 pub mod chart;
+pub mod collector_load;
 pub mod features;
 pub mod report;
 pub mod sre;

@@ -50,6 +50,10 @@ struct Args {
     /// instead of deleting them at the end.
     #[arg(long)]
     keep: bool,
+    /// Players write Kinesis and SQS themselves, as before the ingest edge,
+    /// instead of POSTing to the local collector.
+    #[arg(long)]
+    direct: bool,
 }
 
 #[tokio::main]
@@ -115,11 +119,39 @@ async fn main() -> Result<()> {
         b.duration_s,
         b.failure_rate * 100.0
     );
-    let outputs = loadgen::runner::Outputs {
-        stream: Some(resources.stream_name.clone()),
-        manifest: Some(manifest_path.clone()),
-        quality_queue_url: Some(resources.quality_queue_url.clone()),
-        ..Default::default()
+    let edge = if args.direct {
+        None
+    } else {
+        let c = local_pipeline::collector::start(
+            &aws,
+            &resources,
+            local_pipeline::collector::LocalCollectorOptions {
+                key: loadgen::sinks::DEMO_APP,
+                // Eight key buckets per shard: an even spread, and each bucket
+                // still gathers several players in a linger at the demo's rate.
+                linger: local_pipeline::collector::LingerConfig {
+                    keys: u64::from(topology.stream.local_shards) * 8,
+                    ..Default::default()
+                },
+                put_failure_rate: 0.0,
+            },
+        )
+        .await?;
+        println!("    players -> POST {} (the collector's HTTP host)", c.url);
+        Some(c)
+    };
+    let outputs = match &edge {
+        Some(c) => loadgen::runner::Outputs {
+            collector_url: Some(c.url.clone()),
+            manifest: Some(manifest_path.clone()),
+            ..Default::default()
+        },
+        None => loadgen::runner::Outputs {
+            stream: Some(resources.stream_name.clone()),
+            manifest: Some(manifest_path.clone()),
+            quality_queue_url: Some(resources.quality_queue_url.clone()),
+            ..Default::default()
+        },
     };
     // One PutRecords call in flight: batching up to a second of records keeps
     // the producer ahead of the emulator, as a real producer library does.
@@ -155,6 +187,21 @@ async fn main() -> Result<()> {
         run.summary.lines,
         run.elapsed.as_secs_f64()
     );
+    if let (Some(c), Some(edge)) = (&run.collector, &edge) {
+        println!(
+            "    collector: {} requests ({} events accepted, {} rejected, {} refused answers), latency p50 {:.1} ms, p99 {:.1} ms; {:.2} events per Kinesis record",
+            c.requests,
+            c.accepted,
+            c.rejected,
+            c.refused,
+            c.latency.p50_us as f64 / 1e3,
+            c.latency.p99_us as f64 / 1e3,
+            edge.written.events_per_record()
+        );
+    }
+    if let Some(c) = edge {
+        c.shutdown().await;
+    }
     let quiet = Duration::from_secs(
         topology
             .consumer("qoe-alerts")?
@@ -173,6 +220,7 @@ async fn main() -> Result<()> {
         &manifest,
         &args.incident,
         &args.out_dir,
+        !args.direct,
     )
     .await;
     // Everything shown was read already (and written to out_dir): a

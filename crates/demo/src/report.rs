@@ -66,6 +66,7 @@ pub async fn show(
     manifest: &Manifest,
     incident: &Incident,
     out_dir: &Path,
+    through_collector: bool,
 ) -> Result<bool> {
     let dynamo = aws_sdk_dynamodb::Client::new(aws);
     let mut ok = true;
@@ -245,18 +246,34 @@ pub async fn show(
     }
     let on_stream = manifest.malformed_lines() as usize;
     let on_queue = manifest.malformed_sre_lines() as usize;
-    for (consumer, expected) in [
-        ("qoe-alerts", on_stream),
-        ("session-features", on_stream),
-        ("sre-buffer", on_queue),
-    ] {
-        // Distinct sources: a redelivered SQS message (at-least-once) letters again.
+    // Through the collector a bad line is refused at the edge: it letters
+    // there (once per request that carried it) and never reaches a consumer.
+    let expected: &[(&str, usize)] = if through_collector {
+        &[
+            ("collector", on_stream),
+            ("qoe-alerts", 0),
+            ("session-features", 0),
+            ("sre-buffer", 0),
+        ]
+    } else {
+        &[
+            ("qoe-alerts", on_stream),
+            ("session-features", on_stream),
+            ("sre-buffer", on_queue),
+        ]
+    };
+    for &(consumer, expected) in expected {
+        // Distinct sources: a redelivered SQS message (at-least-once) letters
+        // again. The collector's letters are one per request line: counted all.
         let mine: Vec<_> = letters.iter().filter(|l| l.consumer == consumer).collect();
-        let got = mine
-            .iter()
-            .map(|l| l.source.as_str())
-            .collect::<std::collections::BTreeSet<_>>()
-            .len();
+        let got = if consumer == "collector" {
+            mine.len()
+        } else {
+            mine.iter()
+                .map(|l| l.source.as_str())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+        };
         let again = mine.len() - got;
         check(
             got == expected && mine.iter().all(|l| !l.reason_code.is_empty()),

@@ -6,6 +6,7 @@
 //! lake's Firehose delivery stream ([`firehose`]).
 
 pub mod chaos;
+pub mod collector;
 pub mod esm;
 pub mod firehose;
 pub mod function;

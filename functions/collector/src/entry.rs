@@ -85,6 +85,37 @@ pub type AwsCollector = Collector<AppKeys, KinesisStream, SqsSreQueue, SqsDeadLe
 
 /// The collector on the AWS adapters, clients built once.
 pub fn build(aws: &SdkConfig, cfg: Config) -> AwsCollector {
+    build_with(aws, cfg, |k| k, |q| q)
+}
+
+/// The long-lived host's collector: the stream and SRE queue writes of
+/// concurrent requests packed together (`linger`).
+#[cfg(feature = "server")]
+pub fn build_lingering(
+    aws: &SdkConfig,
+    cfg: Config,
+    linger: crate::linger::LingerConfig,
+) -> Collector<
+    AppKeys,
+    crate::linger::LingeringStream<KinesisStream>,
+    crate::linger::LingeringSreQueue<SqsSreQueue>,
+    SqsDeadLetters,
+> {
+    build_with(
+        aws,
+        cfg,
+        |k| crate::linger::stream(k, linger),
+        |q| crate::linger::sre_queue(q, linger),
+    )
+}
+
+/// [`build`] with the stream and SRE queue adapters wrapped.
+pub fn build_with<S: StreamSink, Q: SreQueue>(
+    aws: &SdkConfig,
+    cfg: Config,
+    stream: impl FnOnce(KinesisStream) -> S,
+    sre: impl FnOnce(SqsSreQueue) -> Q,
+) -> Collector<AppKeys, S, Q, SqsDeadLetters> {
     let keys = match &cfg.keys_table {
         Some(table) => AppKeys::Dynamo(
             DynamoKeyStore::new(aws_sdk_dynamodb::Client::new(aws), table)
@@ -101,14 +132,14 @@ pub fn build(aws: &SdkConfig, cfg: Config) -> AwsCollector {
     let sqs = aws_sdk_sqs::Client::new(aws);
     let mut c = Collector::new(
         keys,
-        KinesisStream {
+        stream(KinesisStream {
             client: aws_sdk_kinesis::Client::new(aws),
             stream_name: cfg.stream_name,
-        },
-        SqsSreQueue {
+        }),
+        sre(SqsSreQueue {
             client: sqs.clone(),
             queue_url: cfg.sre_queue_url,
-        },
+        }),
         SqsDeadLetters::new(sqs, cfg.poison_dlq_url),
         cfg.metrics,
     );

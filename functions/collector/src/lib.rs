@@ -25,10 +25,16 @@ pub mod body;
 pub mod dynamo_keys;
 pub mod entry;
 pub mod lambda;
+#[cfg(feature = "server")]
+pub mod linger;
 pub mod memory;
 pub mod ports;
+#[cfg(feature = "server")]
+pub mod server;
 
-pub use entry::{build, AwsCollector, Config, ConfigError, KinesisStream, SqsSreQueue};
+#[cfg(feature = "server")]
+pub use entry::build_lingering;
+pub use entry::{build, build_with, AwsCollector, Config, ConfigError, KinesisStream, SqsSreQueue};
 use ports::{EntryOutcome, KeyStore, SreQueue, StreamRecord, StreamSink};
 
 pub const CONSUMER: &str = "collector";
@@ -460,7 +466,7 @@ fn with_cors(builder: http::response::Builder, body: String) -> Response<String>
 }
 
 /// A refused request: the status and `{"error": "<one line>"}`.
-fn error(code: StatusCode, reason: &str) -> Response<String> {
+pub(crate) fn error(code: StatusCode, reason: &str) -> Response<String> {
     let body = serde_json::json!({ "error": reason }).to_string();
     let builder = Response::builder()
         .status(code)

@@ -18,8 +18,9 @@ use serde::Deserialize;
 use super::{BatchApi, CallError, KinesisEntry, Outcome};
 use crate::error::LoadgenError;
 
-/// Requests in flight at once per delivery round (a fleet of players).
-pub const MAX_CONCURRENT_REQUESTS: usize = 64;
+/// Requests in flight at once per delivery round: a fleet of players, each
+/// waiting up to the collector's linger (1 s on a long-lived host).
+pub const MAX_CONCURRENT_REQUESTS: usize = 1024;
 
 /// The demo app's key (crates/local-pipeline serves the collector with it).
 pub const DEMO_APP: (&str, &str, &str) = ("demo", "k1", "local-demo-key");

@@ -4,6 +4,7 @@
 // Test code: a failed unwrap is the test failing, with its location.
 #![allow(clippy::unwrap_used)]
 
+mod collector;
 mod common;
 mod firehose_s3;
 mod kinesis;
