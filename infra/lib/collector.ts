@@ -56,7 +56,10 @@ export const COLLECTOR_ALARMS = {
 export const HTTP_API_THROTTLE = { rateLimit: 5000, burstLimit: 2000 } as const;
 
 /** The Fargate service: 0.5 vCPU / 1 GiB tasks, two at least (one per AZ). */
-export const FARGATE = { cpu: 512, memoryMiB: 1024, minTasks: 2, maxTasks: 20, cpuTargetPercent: 60 } as const;
+// appRps: each task admits this many requests/s per app (collector-server's
+// APP_RATE_LIMIT_RPS; 429 past it): ~1.5 x a task's share of the peak at 2 B
+// events/day, so only a runaway build hits it; the fleet's limit grows with the tasks.
+export const FARGATE = { cpu: 512, memoryMiB: 1024, minTasks: 2, maxTasks: 20, cpuTargetPercent: 60, appRps: 2000 } as const;
 
 export interface CollectorProps {
   readonly params: DeployParams;
@@ -245,6 +248,7 @@ export class Collector extends Construct {
       environment: {
         ...environment, RUST_LOG: 'info', AWS_LAMBDA_LOG_FORMAT: 'JSON',
         COLLECTOR_ADDR: `0.0.0.0:${SERVER_PORT}`, PLAYBACK_EMF: 'stdout',
+        APP_RATE_LIMIT_RPS: String(FARGATE.appRps),
       },
       portMappings: [{ containerPort: SERVER_PORT }],
       logging: ecs.LogDrivers.awsLogs({ logGroup: taskLogs, streamPrefix: 'collector' }),

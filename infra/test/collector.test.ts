@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { Template } from 'aws-cdk-lib/assertions';
 import {
-  ALB_LOG_PREFIX, COLLECTOR_FUNCTION, CORS_HEADERS, HEALTH_PATH, HTTP_API_THROTTLE, KEYS_TABLE, SERVER_PORT,
+  ALB_LOG_PREFIX, COLLECTOR_FUNCTION, CORS_HEADERS, FARGATE, HEALTH_PATH, HTTP_API_THROTTLE, KEYS_TABLE, SERVER_PORT,
   STREAM_WRITE_FAILURES_METRIC,
 } from '../lib/collector';
 import { EXTRA_FUNCTIONS, FUNCTION_NAMES } from '../lib/config';
@@ -98,10 +98,13 @@ describe('collector: names shared with the Rust code and the Dockerfile', () => 
   test('the env the stack sets is the env entry.rs reads', () => {
     const src = rs('entry.rs');
     for (const v of ['STREAM_NAME', 'SRE_QUEUE_URL', 'POISON_DLQ_URL', 'KEYS_TABLE']) assert.ok(src.includes(`"${v}"`), v);
+    // The Fargate task's additions, read by the server host.
+    assert.ok(rs('bin/collector-server.rs').includes('"COLLECTOR_ADDR"'));
+    assert.ok(rs('throttle.rs').includes('"APP_RATE_LIMIT_RPS"'));
   });
   test('the Dockerfile builds collector-server for arm64 and serves the port and health route the ALB uses', () => {
     const df = fs.readFileSync(path.join(COLLECTOR_DIR, 'Dockerfile'), 'utf8');
-    assert.match(df, /--bin collector-server/);
+    assert.match(df, /--features server --bin collector-server/);
     assert.match(df, new RegExp(`EXPOSE ${SERVER_PORT}\\b`));
     assert.ok(df.includes(`127.0.0.1:${SERVER_PORT}${HEALTH_PATH}`));
   });
@@ -230,6 +233,7 @@ describe('collector on Fargate (-c collectorHost=fargate)', () => {
     assert.notEqual(c.User, '0');
     const env = Object.fromEntries(c.Environment.map((e: any) => [e.Name, e.Value]));
     assert.equal(env.COLLECTOR_ADDR, `0.0.0.0:${SERVER_PORT}`);
+    assert.equal(env.APP_RATE_LIMIT_RPS, String(FARGATE.appRps));
     for (const v of ['STREAM_NAME', 'SRE_QUEUE_URL', 'POISON_DLQ_URL', 'KEYS_TABLE']) assert.ok(env[v], v);
   });
 

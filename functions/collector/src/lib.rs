@@ -13,10 +13,8 @@ use backon::ExponentialBuilder;
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
 use playback_aws::emf::Metrics;
-use playback_domain::event::{format_rfc3339_ms, parse_event, DEFAULT_MAX_FUTURE_SKEW_MS};
-use playback_domain::event::{MAX_EVENTS_PER_RECORD, MAX_EVENT_BYTES, MAX_PACK_BYTES};
+use playback_domain::event::{DEFAULT_MAX_FUTURE_SKEW_MS, MAX_EVENT_BYTES};
 use playback_domain::ports::{Chain, DeadLetter, DeadLetters, PortResult};
-use playback_domain::sre::feeds_sre;
 use playback_domain::{Clock, InvalidEvent, PlaybackEvent, Reason};
 use serde::Serialize;
 
@@ -29,13 +27,20 @@ pub mod lambda;
 pub mod linger;
 pub mod memory;
 pub mod ports;
+pub mod records;
+mod reply;
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "server")]
+pub mod throttle;
 
 #[cfg(feature = "server")]
 pub use entry::build_lingering;
 pub use entry::{build, build_with, AwsCollector, Config, ConfigError, KinesisStream, SqsSreQueue};
-use ports::{EntryOutcome, KeyStore, SreQueue, StreamRecord, StreamSink};
+use ports::{AppLimit, EntryOutcome, KeyStore, SreQueue, StreamRecord, StreamSink};
+pub use records::{enriched_line, pack, sre_bodies, validate};
+pub(crate) use reply::error;
+use reply::{status, throttled, unavailable, with_cors};
 
 pub const CONSUMER: &str = "collector";
 pub const PATH: &str = "/v1/events";
@@ -55,6 +60,8 @@ pub struct Collector<K, S, Q, D> {
     pub retry: ExponentialBuilder,
     /// The contract's future-time rule, applied with the server's clock.
     pub max_future_skew_ms: i64,
+    /// Requests per app (the long-lived host's `throttle`); none on Lambda.
+    pub app_limit: Option<std::sync::Arc<dyn AppLimit>>,
 }
 
 /// One event's verdict in the response.
@@ -106,6 +113,7 @@ where
             metrics,
             retry: playback_aws::retry::policy(),
             max_future_skew_ms: DEFAULT_MAX_FUTURE_SKEW_MS,
+            app_limit: None,
         }
     }
 
@@ -132,6 +140,11 @@ where
             Ok(app_id) => app_id,
             Err(refused) => return refused,
         };
+        if let Some(limit) = &self.app_limit {
+            if let Err(wait) = limit.admit(&app_id) {
+                return throttled(&app_id, &limit.describe(), wait);
+            }
+        }
         let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
         let decoded = match body::decode(header(header::CONTENT_ENCODING), req.body()) {
             Ok(decoded) => decoded,
@@ -355,132 +368,12 @@ impl Skew {
     }
 }
 
-/// One event by the domain's rules, as the consumers check a record's line.
-pub fn validate(line: &str, clock: Clock) -> Result<PlaybackEvent<'_>, InvalidEvent> {
-    if line.len() > MAX_EVENT_BYTES {
-        let reason = Reason::Oversized {
-            size: line.len(),
-            limit: MAX_EVENT_BYTES,
-        };
-        return Err(InvalidEvent::new(reason, None));
-    }
-    parse_event(line, clock.now_ms, clock.max_future_skew_ms)
-}
-
-/// The contract's JSON of the event plus `collector_time` and `app_id`, set
-/// by the server (a client's own values are dropped by the re-serialisation).
-pub fn enriched_line(e: &PlaybackEvent<'_>, app_id: &str, received_ms: i64) -> String {
-    let mut line = e.to_json();
-    line.pop(); // the closing brace of the object
-    line.push_str(",\"collector_time\":");
-    line.push_str(&serde_json::Value::from(format_rfc3339_ms(received_ms)).to_string());
-    line.push_str(",\"app_id\":");
-    line.push_str(&serde_json::Value::from(app_id).to_string());
-    line.push('}');
-    line
-}
-
-/// Lines into NDJSON records per viewer, in the batch's order: at most
-/// [`MAX_PACK_BYTES`] and [`MAX_EVENTS_PER_RECORD`] each (a larger line goes
-/// alone), partition key = viewer_id so a viewer's events stay on one shard.
-pub fn pack(lines: &[(PlaybackEvent<'_>, String)]) -> Vec<StreamRecord> {
-    let mut open: Vec<(String, Vec<u8>, usize)> = Vec::new();
-    let mut out = Vec::new();
-    for (e, line) in lines {
-        let key = e.viewer_id.as_ref();
-        let slot = open.iter().position(|(k, _, _)| k == key);
-        if let Some(i) = slot {
-            let (_, data, n) = &open[i];
-            if data.len() + 1 + line.len() > MAX_PACK_BYTES || *n >= MAX_EVENTS_PER_RECORD {
-                let (k, data, _) = open.remove(i);
-                out.push(StreamRecord {
-                    partition_key: k,
-                    data,
-                });
-            }
-        }
-        match open.iter_mut().find(|(k, _, _)| k == key) {
-            Some((_, data, n)) => {
-                data.push(b'\n');
-                data.extend_from_slice(line.as_bytes());
-                *n += 1;
-            }
-            None => open.push((key.to_string(), line.as_bytes().to_vec(), 1)),
-        }
-    }
-    out.extend(open.into_iter().map(|(k, data, _)| StreamRecord {
-        partition_key: k,
-        data,
-    }));
-    out
-}
-
-/// The SRE path's lines (`sre::feeds_sre`: quality events and their
-/// denominators) packed into message bodies of at most
-/// [`MAX_SRE_BODY_BYTES`] and [`MAX_EVENTS_PER_RECORD`] lines.
-pub fn sre_bodies(lines: &[(PlaybackEvent<'_>, String)]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut n = 0;
-    for (_, line) in lines.iter().filter(|(e, _)| feeds_sre(e.event_type)) {
-        match out.last_mut() {
-            Some(body)
-                if body.len() + 1 + line.len() <= MAX_SRE_BODY_BYTES
-                    && n < MAX_EVENTS_PER_RECORD =>
-            {
-                body.push('\n');
-                body.push_str(line);
-                n += 1;
-            }
-            _ => {
-                out.push(line.clone());
-                n = 1;
-            }
-        }
-    }
-    out
-}
-
 fn failed_only<T>(batch: Vec<T>, outcomes: Vec<EntryOutcome>) -> Vec<T> {
     let mut outcomes = outcomes.into_iter();
     batch
         .into_iter()
         .filter(|_| !matches!(outcomes.next(), Some(EntryOutcome::Written)))
         .collect()
-}
-
-fn status(code: u16) -> StatusCode {
-    StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST)
-}
-
-fn with_cors(builder: http::response::Builder, body: String) -> Response<String> {
-    builder
-        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
-        .header(header::ACCESS_CONTROL_ALLOW_METHODS, "POST, OPTIONS")
-        .header(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            "authorization, content-type, content-encoding",
-        )
-        .header(header::ACCESS_CONTROL_MAX_AGE, "86400")
-        .body(body)
-        .expect("static headers are valid")
-}
-
-/// A refused request: the status and `{"error": "<one line>"}`.
-pub(crate) fn error(code: StatusCode, reason: &str) -> Response<String> {
-    let body = serde_json::json!({ "error": reason }).to_string();
-    let builder = Response::builder()
-        .status(code)
-        .header(header::CONTENT_TYPE, "application/json");
-    with_cors(builder, body)
-}
-
-fn unavailable(reason: &str) -> Response<String> {
-    let mut r = error(StatusCode::SERVICE_UNAVAILABLE, reason);
-    r.headers_mut().insert(
-        header::RETRY_AFTER,
-        http::HeaderValue::from(RETRY_AFTER_SECS),
-    );
-    r
 }
 
 /// A fast retry policy for tests: the same bounds, millisecond delays.

@@ -57,3 +57,12 @@ pub trait SreQueue: Send + Sync {
         bodies: &[String],
     ) -> impl Future<Output = PortResult<Vec<EntryOutcome>>> + Send;
 }
+
+/// A per-app request limit, checked after authentication (so nobody spends
+/// another app's budget by naming it). `Err` is how long until the next
+/// request of that app is admitted.
+pub trait AppLimit: Send + Sync {
+    fn admit(&self, app_id: &str) -> Result<(), std::time::Duration>;
+    /// The limit, for the refusal's one line.
+    fn describe(&self) -> String;
+}

@@ -1,6 +1,7 @@
 //! The collector as a long-lived HTTP service (the Fargate host): the same
 //! configuration as the Lambda (README.md's table) plus `COLLECTOR_ADDR`,
-//! `PACK_LINGER_MS` and `PACK_KEYS` (records packed across viewers: `linger`).
+//! `PACK_LINGER_MS` and `PACK_KEYS` (records packed across viewers: `linger`),
+//! `APP_RATE_LIMIT_RPS` and `APP_RATE_BURST` (per-app limits: `throttle`).
 //! SIGTERM (ECS stopping the task) or Ctrl-C drains the requests in flight.
 
 use std::sync::Arc;
@@ -17,7 +18,11 @@ async fn main() -> Result<(), Error> {
     let linger = collector::linger::LingerConfig::from_env()?;
     let aws = playback_aws::load_aws_config().await;
     // Unlike the Lambda, this process sees many players: it packs across them.
-    let app = Arc::new(collector::build_lingering(&aws, cfg, linger));
+    let mut app = collector::build_lingering(&aws, cfg, linger);
+    if let Some(t) = collector::throttle::AppThrottle::from_env()? {
+        app.app_limit = Some(Arc::new(t));
+    }
+    let app = Arc::new(app);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .map_err(|e| format!("COLLECTOR_ADDR={addr}: bind: {e}"))?;

@@ -87,3 +87,60 @@ async fn events_posted_over_tcp_reach_the_stream_and_shutdown_drains() {
         "no longer listening"
     );
 }
+
+#[tokio::test]
+async fn an_app_over_its_limit_is_a_429_with_retry_after_and_others_pass() {
+    let mut c = collector();
+    c.keys
+        .insert_hash("radio", "k1", crate::auth::hash_key("radio-key"));
+    c.app_limit = Some(Arc::new(crate::throttle::AppThrottle::new(1, 2)));
+    for _ in 0..2 {
+        assert_eq!(
+            c.handle_at(signed(heartbeats(1)), NOW).await.status(),
+            StatusCode::OK
+        );
+    }
+    let r = c.handle_at(signed(heartbeats(1)), NOW).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(r.headers()["retry-after"], "1");
+    let reason = json(&r)["error"].as_str().expect("reason").to_string();
+    assert!(
+        reason.starts_with("app tv is over its limit of 1 requests/s (burst 2)"),
+        "{reason}"
+    );
+    assert_eq!(
+        stream_ids(&c),
+        ["e0", "e0"],
+        "the refused request wrote nothing"
+    );
+    // Another app has its own budget; a bad key spends nobody's.
+    let radio = header_value("radio", "k1", "radio-key");
+    let r = c
+        .handle_at(
+            request(Some(&radio), "application/json", heartbeats(1)),
+            NOW,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let forged = header_value("radio", "k1", "wrong");
+    for _ in 0..3 {
+        let r = c
+            .handle_at(
+                request(Some(&forged), "application/json", heartbeats(1)),
+                NOW,
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = c
+        .handle_at(
+            request(Some(&radio), "application/json", heartbeats(1)),
+            NOW,
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "the 401s did not use radio's budget"
+    );
+}
