@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use aws_config::SdkConfig;
-use aws_sdk_kinesis::types::ShardIteratorType;
 use loadgen::runner::{CollectorReport, Outputs, RunOptions};
 use loadgen::ScenarioConfig;
 use local_pipeline::collector::{LingerConfig, LocalCollectorOptions};
@@ -168,48 +167,20 @@ pub async fn run(aws: &SdkConfig, cfg: &LoadConfig) -> Result<LoadReport> {
 
 /// (distinct event_ids, lines, records) of the whole stream.
 async fn read_stream(aws: &SdkConfig, stream: &str) -> Result<(u64, u64, u64)> {
-    let k = aws_sdk_kinesis::Client::new(aws);
-    let shards = k.list_shards().stream_name(stream).send().await?;
-    let (mut ids, mut lines, mut records) = (HashSet::new(), 0u64, 0u64);
-    for shard in shards.shards() {
-        let mut it = k
-            .get_shard_iterator()
-            .stream_name(stream)
-            .shard_id(shard.shard_id())
-            .shard_iterator_type(ShardIteratorType::TrimHorizon)
-            .send()
-            .await?
-            .shard_iterator;
-        while let Some(i) = it {
-            let out = k
-                .get_records()
-                .shard_iterator(i)
-                .limit(10_000)
-                .send()
-                .await?;
-            for r in out.records() {
-                records += 1;
-                for line in r
-                    .data()
-                    .as_ref()
-                    .split(|b| *b == b'\n')
-                    .filter(|l| !l.is_empty())
-                {
-                    #[derive(serde::Deserialize)]
-                    struct Id<'a> {
-                        #[serde(borrow)]
-                        event_id: &'a str,
-                    }
-                    let id: Id = serde_json::from_slice(line).context("a stream line")?;
-                    ids.insert(id.event_id.to_string());
-                    lines += 1;
-                }
-            }
-            // Everything was written before the read: an empty page is the end.
-            it = (!out.records().is_empty())
-                .then_some(out.next_shard_iterator)
-                .flatten();
+    #[derive(serde::Deserialize)]
+    struct Id<'a> {
+        #[serde(borrow)]
+        event_id: &'a str,
+    }
+    let records =
+        testkit::inspect::stream_records(&aws_sdk_kinesis::Client::new(aws), stream).await?;
+    let (mut ids, mut lines) = (HashSet::new(), 0u64);
+    for r in &records {
+        for line in r.data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let id: Id = serde_json::from_slice(line).context("a stream line")?;
+            ids.insert(id.event_id.to_string());
+            lines += 1;
         }
     }
-    Ok((ids.len() as u64, lines, records))
+    Ok((ids.len() as u64, lines, records.len() as u64))
 }

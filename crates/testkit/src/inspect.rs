@@ -210,13 +210,21 @@ pub async fn lake_files(
     }
 }
 
-/// The last sequence number of every shard that holds records, read back
-/// from the stream to its end (the manifest has no sequence numbers), and how
-/// many records it holds.
-pub async fn stream_ends(
+/// One record read back from the stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadRecord {
+    pub shard_id: String,
+    pub sequence_number: String,
+    pub partition_key: String,
+    pub data: Vec<u8>,
+}
+
+/// Every record of the stream, each shard from its start to its end (an
+/// empty page: everything was written before the read), in shard order.
+pub async fn stream_records(
     kinesis: &aws_sdk_kinesis::Client,
     stream: &str,
-) -> Result<(BTreeMap<String, String>, usize)> {
+) -> Result<Vec<ReadRecord>> {
     let shards = kinesis
         .list_shards()
         .stream_name(stream)
@@ -225,7 +233,7 @@ pub async fn stream_ends(
         .context("ListShards")?
         .shards
         .unwrap_or_default();
-    let (mut ends, mut records) = (BTreeMap::new(), 0);
+    let mut records = Vec::new();
     for shard in shards {
         let mut iterator = kinesis
             .get_shard_iterator()
@@ -244,18 +252,34 @@ pub async fn stream_ends(
                 .send()
                 .await
                 .context("GetRecords")?;
-            let Some(last) = out.records().last() else {
+            if out.records().is_empty() {
                 break;
-            };
-            records += out.records().len();
-            ends.insert(
-                shard.shard_id().to_string(),
-                last.sequence_number().to_string(),
-            );
+            }
+            records.extend(out.records().iter().map(|r| ReadRecord {
+                shard_id: shard.shard_id().to_string(),
+                sequence_number: r.sequence_number().to_string(),
+                partition_key: r.partition_key().unwrap_or_default().to_string(),
+                data: r.data().as_ref().to_vec(),
+            }));
             iterator = out.next_shard_iterator;
         }
     }
-    Ok((ends, records))
+    Ok(records)
+}
+
+/// The last sequence number of every shard that holds records, read back
+/// from the stream to its end (the manifest has no sequence numbers), and how
+/// many records it holds.
+pub async fn stream_ends(
+    kinesis: &aws_sdk_kinesis::Client,
+    stream: &str,
+) -> Result<(BTreeMap<String, String>, usize)> {
+    let records = stream_records(kinesis, stream).await?;
+    let ends = records
+        .iter()
+        .map(|r| (r.shard_id.clone(), r.sequence_number.clone()))
+        .collect();
+    Ok((ends, records.len()))
 }
 
 /// The SRE incidents (open and resolved) in the SRE table.

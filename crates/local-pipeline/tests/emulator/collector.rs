@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_kinesis::types::ShardIteratorType;
 use collector::linger::LingerConfig;
 use local_pipeline::collector::LocalCollectorOptions;
 use local_pipeline::topology::SESSION_FEATURES;
@@ -47,43 +46,19 @@ async fn post(url: &str, auth: Option<&str>, body: &str) -> (u16, Value) {
     (status, serde_json::from_str(json).unwrap())
 }
 
-/// Every event line in the stream, from each shard's start.
+/// Every event line in the stream, checking each sits under its viewer's key bucket.
 async fn stream_lines(aws: &aws_config::SdkConfig, stream: &str) -> Vec<Value> {
     let k = aws_sdk_kinesis::Client::new(aws);
-    let shards = k.list_shards().stream_name(stream).send().await.unwrap();
     let mut lines = Vec::new();
-    for shard in shards.shards() {
-        let mut it = k
-            .get_shard_iterator()
-            .stream_name(stream)
-            .shard_id(shard.shard_id())
-            .shard_iterator_type(ShardIteratorType::TrimHorizon)
-            .send()
-            .await
-            .unwrap()
-            .shard_iterator;
-        while let Some(i) = it {
-            let out = k.get_records().shard_iterator(i).send().await.unwrap();
-            for r in out.records() {
-                for l in r
-                    .data()
-                    .as_ref()
-                    .split(|b| *b == b'\n')
-                    .filter(|l| !l.is_empty())
-                {
-                    let line: Value = serde_json::from_slice(l).unwrap();
-                    let key = collector::linger::bucket_key(
-                        line["viewer_id"].as_str().unwrap(),
-                        LINGER.keys,
-                    );
-                    assert_eq!(Some(key.as_str()), r.partition_key());
-                    lines.push(line);
-                }
-            }
-            // Everything was written before the read: an empty page is the end.
-            it = (!out.records().is_empty())
-                .then_some(out.next_shard_iterator)
-                .flatten();
+    for r in testkit::inspect::stream_records(&k, stream).await.unwrap() {
+        for l in r.data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let line: Value = serde_json::from_slice(l).unwrap();
+            let viewer = line["viewer_id"].as_str().unwrap();
+            assert_eq!(
+                r.partition_key,
+                collector::linger::bucket_key(viewer, LINGER.keys)
+            );
+            lines.push(line);
         }
     }
     lines
