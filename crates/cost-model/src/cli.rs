@@ -113,8 +113,8 @@ pub struct Args {
     /// Events a player's request carries (players send every ~10 s).
     #[arg(long, default_value_t = 1.5)]
     events_per_request: f64,
-    /// The collector Lambda's memory, MB.
-    #[arg(long, default_value_t = 256.0)]
+    /// The collector Lambda's memory, MB (as deployed: 128).
+    #[arg(long, default_value_t = 128.0)]
     collector_memory_mb: f64,
     /// bench/measured.json (from `make bench`).
     #[arg(long, default_value = "bench/measured.json")]

@@ -100,7 +100,8 @@ impl Default for Edge {
         Edge {
             host: EdgeHost::FunctionUrl,
             events_per_request: 1.5,
-            lambda_memory_mb: 256.0,
+            // infra/lib/config.ts EXTRA_FUNCTIONS.collector (sized by measurement).
+            lambda_memory_mb: 128.0,
             kinesis_latency_ms: 20.0,
             response_base_bytes: 250.0,
             response_bytes_per_event: 80.0,

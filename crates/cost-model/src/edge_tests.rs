@@ -17,8 +17,8 @@ fn usd(lines: &[EdgeLine]) -> f64 {
 fn a_function_url_request_bills_its_cpu_share_and_the_stream_wait() {
     let pm = Params::default();
     let m = measured();
-    // (30 + 1.5 x 5) us x 1.2 (arm64) = 45 us of CPU, at 256/1769 of a vCPU = 0.311 ms;
-    // + max(20 ms PutRecords, 10 ms SQS) + 1 ms of invoke = 21.3 -> 22 ms billed.
+    // (30 + 1.5 x 5) us x 1.2 (arm64) = 45 us of CPU, at 128/1769 of a vCPU = 0.622 ms;
+    // + max(20 ms PutRecords, 10 ms SQS) + 1 ms of invoke = 21.6 -> 22 ms billed.
     assert!((cpu_ns_per_request(&pm, &m, 1.5) - 45_000.0).abs() < 1e-6);
     assert_eq!(lambda_billed_ms(&pm, &m, 1.5), 22.0);
     let lines = edge_lines(&pm, &m, EdgeHost::FunctionUrl, 1.5);
@@ -27,7 +27,7 @@ fn a_function_url_request_bills_its_cpu_share_and_the_stream_wait() {
         .find(|l| l.item.contains("collector Lambda"))
         .expect("lambda");
     let requests = 2e9 * DAYS_PER_MONTH / 1.5;
-    let gb_s = requests * 0.022 * 0.25;
+    let gb_s = requests * 0.022 * 0.125;
     assert!((lambda.quantity - gb_s).abs() / gb_s < 1e-12);
     let want = gb_s * p("lambda.arm_gb_s") + requests / 1e6 * 0.20;
     assert!((lambda.usd - want).abs() < 1e-6);
