@@ -54,14 +54,12 @@ impl LoadReport {
     pub fn print(&self) {
         let c = &self.collector;
         println!(
-            "    {} requests in {:.1} s: {:.0} requests/s, {:.0} events/s; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            "    {} requests in {:.1} s: {:.0} requests/s, {:.0} events/s; latency {}",
             c.requests,
             self.elapsed.as_secs_f64(),
             self.requests_per_s(),
             c.accepted as f64 / self.elapsed.as_secs_f64().max(1e-9),
-            c.latency.p50_us as f64 / 1e3,
-            c.latency.p99_us as f64 / 1e3,
-            c.latency.max_us as f64 / 1e3
+            c.latency
         );
         println!(
             "    accepted {} ({} refused answers, retried); stream: {} records in {} PutRecords calls, {:.1} events/record; {} entries refused by the fault double",

@@ -189,13 +189,9 @@ async fn main() -> Result<()> {
     );
     if let (Some(c), Some(edge)) = (&run.collector, &edge) {
         println!(
-            "    collector: {} requests ({} events accepted, {} rejected, {} refused answers), latency p50 {:.1} ms, p99 {:.1} ms; {:.2} events per Kinesis record",
-            c.requests,
-            c.accepted,
-            c.rejected,
-            c.refused,
-            c.latency.p50_us as f64 / 1e3,
-            c.latency.p99_us as f64 / 1e3,
+            "    collector: {}; latency {}; {:.2} events per Kinesis record",
+            c.answers(),
+            c.latency,
             edge.written.events_per_record()
         );
     }

@@ -133,6 +133,16 @@ pub struct CollectorReport {
     pub latency: Latency,
 }
 
+impl CollectorReport {
+    /// `N requests, A events accepted, R rejected, F refused answers`.
+    pub fn answers(&self) -> String {
+        format!(
+            "{} requests, {} events accepted, {} rejected, {} refused answers",
+            self.requests, self.accepted, self.rejected, self.refused
+        )
+    }
+}
+
 fn region() -> String {
     std::env::var("AWS_REGION")
         .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
@@ -427,14 +437,9 @@ impl fmt::Display for RunReport {
         if let Some(c) = &self.collector {
             writeln!(
                 f,
-                "  collector   {} requests, {} events accepted, {} rejected, {} refused answers; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {}",
-                c.requests,
-                c.accepted,
-                c.rejected,
-                c.refused,
-                c.latency.p50_us as f64 / 1e3,
-                c.latency.p99_us as f64 / 1e3,
-                c.latency.max_us as f64 / 1e3,
+                "  collector   {}; latency {}; {}",
+                c.answers(),
+                c.latency,
                 stats_line(&c.delivery)
             )?;
         }

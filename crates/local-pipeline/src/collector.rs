@@ -4,6 +4,7 @@
 //! the emulator. Players (the load generator's `--collector-url`) POST to it
 //! with an app key the caller names (the demo's: `loadgen::sinks::DEMO_APP`).
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -62,12 +63,13 @@ impl CountingStream {
 impl StreamSink for CountingStream {
     async fn put_records(&self, records: &[StreamRecord]) -> PortResult<Vec<EntryOutcome>> {
         let refused: Vec<bool> = records.iter().map(|_| self.injects()).collect();
-        let sent: Vec<StreamRecord> = records
-            .iter()
-            .zip(&refused)
-            .filter(|(_, r)| !**r)
-            .map(|(rec, _)| rec.clone())
-            .collect();
+        // Only a call with refused entries needs a filtered copy.
+        let sent: Cow<'_, [StreamRecord]> = if refused.contains(&true) {
+            let kept = records.iter().zip(&refused).filter(|(_, r)| !**r);
+            Cow::Owned(kept.map(|(rec, _)| rec.clone()).collect())
+        } else {
+            Cow::Borrowed(records)
+        };
         self.written
             .put_records_calls
             .fetch_add(1, Ordering::Relaxed);

@@ -110,7 +110,7 @@ pub fn build_lingering(
 }
 
 /// [`build`] with the stream and SRE queue adapters wrapped.
-pub fn build_with<S: StreamSink, Q: SreQueue>(
+fn build_with<S: StreamSink, Q: SreQueue>(
     aws: &SdkConfig,
     cfg: Config,
     stream: impl FnOnce(KinesisStream) -> S,

@@ -36,7 +36,7 @@ pub mod throttle;
 
 #[cfg(feature = "server")]
 pub use entry::build_lingering;
-pub use entry::{build, build_with, AwsCollector, Config, ConfigError, KinesisStream, SqsSreQueue};
+pub use entry::{build, AwsCollector, Config, ConfigError, KinesisStream, SqsSreQueue};
 use ports::{AppLimit, EntryOutcome, KeyStore, SreQueue, StreamRecord, StreamSink};
 pub use records::{enriched_line, pack, sre_bodies, validate};
 pub(crate) use reply::error;

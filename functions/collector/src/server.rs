@@ -83,7 +83,7 @@ where
         let c = collector.clone();
         let service = service_fn(move |req: Request<Incoming>| {
             let c = c.clone();
-            async move { Ok::<_, Infallible>(respond(&c, req).await.map(Full::new_string)) }
+            async move { Ok::<_, Infallible>(respond(&c, req).await.map(|s| Full::new(Bytes::from(s)))) }
         });
         let conn = builder.serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn.into_owned());
@@ -95,14 +95,4 @@ where
     }
     graceful.shutdown().await;
     Ok(())
-}
-
-trait FullString {
-    fn new_string(s: String) -> Full<Bytes>;
-}
-
-impl FullString for Full<Bytes> {
-    fn new_string(s: String) -> Full<Bytes> {
-        Full::new(Bytes::from(s))
-    }
 }

@@ -44,6 +44,20 @@ pub struct Latency {
     pub max_us: u32,
 }
 
+/// `p50 1.2 ms, p99 3.4 ms, max 5.6 ms`: every report prints it so.
+impl std::fmt::Display for Latency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ms = |us: u32| f64::from(us) / 1e3;
+        write!(
+            f,
+            "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            ms(self.p50_us),
+            ms(self.p99_us),
+            ms(self.max_us)
+        )
+    }
+}
+
 impl CollectorTally {
     fn record(&self, us: u32) {
         self.latencies_us
